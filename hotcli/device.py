@@ -1,0 +1,22 @@
+"""Choosing the torch device from ``--device auto|cpu|cuda``."""
+
+from __future__ import annotations
+
+import torch
+
+from hotcli.errors import HotPoseError
+
+
+def pick_device(name: str) -> torch.device:
+    """``auto`` → CUDA when present, else CPU; a clear error for unknown or absent devices."""
+    name = (name or "auto").lower()
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise HotPoseError("CUDA was requested (--device cuda) but no CUDA GPU is available; "
+                               "use --device cpu or auto")  # fmt: skip
+        return torch.device(name)
+    raise HotPoseError(f"unknown device {name!r}: use auto, cpu or cuda")

@@ -1,0 +1,56 @@
+"""Checkpoints that carry their config, so loading one needs nothing else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from models.config import LifterConfig
+from models.mixste import MixSTE
+
+#: The weights hot-pose uses unless told otherwise (a file in ``weights/``).
+DEFAULT_WEIGHTS = "hot_mixste_s_h36m"
+
+
+def weights_dir() -> Path:
+    """``$HOT_POSE_WEIGHTS_DIR`` or the repository's ``weights/`` folder."""
+    env = os.environ.get("HOT_POSE_WEIGHTS_DIR")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "weights"
+
+
+def resolve_weights(name_or_path: str | os.PathLike) -> Path:
+    """A checkpoint path from a path or a name of a file in :func:`weights_dir`."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    for candidate in (weights_dir() / path, weights_dir() / f"{path.name}.pt"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"no lifter weights {str(name_or_path)!r} (looked for a file and in {weights_dir()})"
+    )
+
+
+def default_weights() -> Path:
+    return resolve_weights(DEFAULT_WEIGHTS)
+
+
+def save_checkpoint(path: str | os.PathLike, model: MixSTE, meta: dict | None = None) -> None:
+    """Write weights, config and metadata atomically (temporary name, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({"config": model.cfg.to_dict(), "state_dict": model.state_dict(),
+                "meta": meta or {}}, tmp)  # fmt: skip
+    os.replace(tmp, path)
+
+
+def load_checkpoint(
+    name_or_path: str | os.PathLike, map_location: str | torch.device = "cpu"
+) -> tuple[MixSTE, dict]:
+    """Rebuild the model a checkpoint describes; returns it in eval mode with its metadata."""
+    ckpt = torch.load(resolve_weights(name_or_path), map_location=map_location, weights_only=True)
+    model = MixSTE(LifterConfig.from_dict(ckpt["config"]))
+    model.load_state_dict({k: v.float() for k, v in ckpt["state_dict"].items()})
+    return model.eval(), ckpt.get("meta", {})
