@@ -92,29 +92,42 @@ def bench_models(names: list[str], device: torch.device, runs: int, warmup: int)
 
 
 def print_table(rows: list[dict]) -> None:
-    head = f"{'config':<18} {'params':>8} {'GFLOPs':>8} {'ms/clip':>9} {'frames/s':>9} " \
-           f"{'FLOPs×':>7} {'latency×':>8}  vs"  # fmt: skip
+    head = (
+        f"{'config':<18} {'params':>8} {'GFLOPs':>8} {'ms/clip':>9} {'frames/s':>9} "
+        f"{'FLOPs×':>7} {'latency×':>8}  vs"
+    )
     print(head)
     print("-" * len(head))
     for r in rows:
-        ratio = (f"{r['flops_ratio']:7.3f} {r['latency_ratio']:8.3f}  {r['baseline']}"
-                 if "flops_ratio" in r else f"{'':7} {'':8}")  # fmt: skip
-        print(f"{r['config']:<18} {r['params'] / 1e6:7.2f}M {r['flops'] / 1e9:8.2f} "
-              f"{r['ms_per_clip']:9.1f} {r['frames_per_s']:9.0f} {ratio}")  # fmt: skip
+        ratio = (
+            f"{r['flops_ratio']:7.3f} {r['latency_ratio']:8.3f}  {r['baseline']}"
+            if "flops_ratio" in r
+            else f"{'':7} {'':8}"
+        )
+        print(
+            f"{r['config']:<18} {r['params'] / 1e6:7.2f}M {r['flops'] / 1e9:8.2f} "
+            f"{r['ms_per_clip']:9.1f} {r['frames_per_s']:9.0f} {ratio}"
+        )
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--configs", default=DEFAULT_CONFIGS,
-                        help=f"comma-separated config names (default: {DEFAULT_CONFIGS})")
+    parser.add_argument(
+        "--configs",
+        default=DEFAULT_CONFIGS,
+        help=f"comma-separated config names (default: {DEFAULT_CONFIGS})",
+    )
     parser.add_argument("--list", action="store_true", help="list the registered configs")
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per config")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs per config first")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
-    parser.add_argument("--render", action="store_true",
-                        help="benchmark rendering+encoding against the naive matplotlib way")
-    parser.add_argument("--frames", type=int, default=120, help="frames for --render")  # fmt: skip
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="benchmark rendering+encoding against the naive matplotlib way",
+    )
+    parser.add_argument("--frames", type=int, default=120, help="frames for --render")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -124,9 +137,11 @@ def main(args: argparse.Namespace) -> int:
     if args.list:
         for name in list_models():
             cfg = get_config(name)
-            print(f"{name:<20} frames={cfg.frames} width={cfg.width} depth={cfg.depth} "
-                  f"schedule={list(cfg.schedule)} prune={cfg.prune} recover={cfg.recover} "
-                  f"output={cfg.output}")  # fmt: skip
+            print(
+                f"{name:<20} frames={cfg.frames} width={cfg.width} depth={cfg.depth} "
+                f"schedule={list(cfg.schedule)} prune={cfg.prune} recover={cfg.recover} "
+                f"output={cfg.output}"
+            )
         return 0
     if args.render:
         from hotcli.render import bench_render, print_render_table
@@ -140,8 +155,10 @@ def main(args: argparse.Namespace) -> int:
             raise HotPoseError(f"unknown config(s) {', '.join(unknown)}; see hot-pose bench --list")
         device = pick_device(args.device)
         rows = bench_models(names, device, args.runs, args.warmup)
-        print(f"device: {device}, threads: {torch.get_num_threads()}, batch 1, "
-              f"median of {args.runs} runs")  # fmt: skip
+        print(
+            f"device: {device}, threads: {torch.get_num_threads()}, batch 1, "
+            f"median of {args.runs} runs"
+        )
         print_table(rows)
     if args.json:
         tmp = args.json.with_name(args.json.name + ".tmp")

@@ -11,7 +11,7 @@ import numpy as np
 
 
 def world_to_camera(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndarray:
-    """World points (..., 3) to camera axes; ``R`` rotates world into camera, ``T`` is the centre."""
+    """World points (..., 3) to camera axes: R rotates world into camera, T is its centre."""
     return (np.asarray(points) - np.asarray(T)) @ np.asarray(R).T
 
 
@@ -21,9 +21,12 @@ def camera_to_world(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndar
 
 
 def project(
-    points: np.ndarray, f: np.ndarray, c: np.ndarray, k: np.ndarray | None = None,
+    points: np.ndarray,
+    f: np.ndarray,
+    c: np.ndarray,
+    k: np.ndarray | None = None,
     p: np.ndarray | None = None,
-) -> np.ndarray:  # fmt: skip
+) -> np.ndarray:
     """Camera-space points (..., 3) to pixels (..., 2), with optional distortion."""
     points = np.asarray(points, dtype=np.float64)
     xy = points[..., :2] / points[..., 2:3]

@@ -38,8 +38,9 @@ def build_parser(argv: list[str]) -> tuple[argparse.ArgumentParser, object, list
         prog=prog,
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=None if prog != "hot-pose" else "other commands: "
-        + ", ".join(f"hot-pose {c} --help" for c in COMMANDS),
+        epilog=None
+        if prog != "hot-pose"
+        else "other commands: " + ", ".join(f"hot-pose {c} --help" for c in COMMANDS),
     )
     module.add_arguments(parser)
     return parser, module, argv

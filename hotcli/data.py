@@ -70,11 +70,16 @@ def load_cameras(path: str | Path) -> dict[str, list[Camera]]:
     return {
         subject: [
             Camera(
-                R=np.asarray(c["R"], np.float64), T=np.asarray(c["T"], np.float64),
-                f=np.asarray(c["f"], np.float64), c=np.asarray(c["c"], np.float64),
-                k=np.asarray(c["k"], np.float64), p=np.asarray(c["p"], np.float64),
-                width=int(c["res_w"]), height=int(c["res_h"]), id=str(c.get("id", "")),
-            )  # fmt: skip
+                R=np.asarray(c["R"], np.float64),
+                T=np.asarray(c["T"], np.float64),
+                f=np.asarray(c["f"], np.float64),
+                c=np.asarray(c["c"], np.float64),
+                k=np.asarray(c["k"], np.float64),
+                p=np.asarray(c["p"], np.float64),
+                width=int(c["res_w"]),
+                height=int(c["res_h"]),
+                id=str(c.get("id", "")),
+            )
             for c in cams
         ]
         for subject, cams in raw.items()
@@ -148,9 +153,12 @@ def virtual_camera(world_clip: np.ndarray, rng: np.random.Generator) -> Camera:
     distance = rng.uniform(2.5, 8.0)
     target = centre + np.array([0.0, 0.0, rng.uniform(-0.3, 0.3)])
     direction = np.array(
-        [np.cos(elevation) * np.cos(azimuth), np.cos(elevation) * np.sin(azimuth),
-         np.sin(elevation)]
-    )  # fmt: skip
+        [
+            np.cos(elevation) * np.cos(azimuth),
+            np.cos(elevation) * np.sin(azimuth),
+            np.sin(elevation),
+        ]
+    )
     position = target + distance * direction
     forward = target - position
     forward /= np.linalg.norm(forward)
@@ -163,10 +171,16 @@ def virtual_camera(world_clip: np.ndarray, rng: np.random.Generator) -> Camera:
     focal = share * min(width, height) * distance / 1.7
     offset = rng.uniform(-0.25, 0.25, size=2) * np.array([width, height])
     return Camera(
-        R=R, T=position, f=np.array([focal, focal]),
+        R=R,
+        T=position,
+        f=np.array([focal, focal]),
         c=np.array([width / 2, height / 2]) + offset,
-        k=np.zeros(3), p=np.zeros(2), width=width, height=height, id="virtual",
-    )  # fmt: skip
+        k=np.zeros(3),
+        p=np.zeros(2),
+        width=width,
+        height=height,
+        id="virtual",
+    )
 
 
 def corrupt_2d(pose2d: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray:
@@ -200,9 +214,7 @@ def corrupt_2d(pose2d: np.ndarray, aug: Augment, rng: np.random.Generator) -> np
 class ClipSampler:
     """Random training clips: each epoch visits every clip start once (every ``stride`` frames)."""
 
-    def __init__(
-        self, sequences: list[Sequence], frames: int, stride: int, aug: Augment
-    ) -> None:
+    def __init__(self, sequences: list[Sequence], frames: int, stride: int, aug: Augment) -> None:
         self.seqs, self.frames, self.aug = sequences, frames, aug
         self.starts = [
             (i, s) for i, seq in enumerate(sequences) for s in range(0, len(seq.world), stride)

@@ -16,7 +16,9 @@ def pick_device(name: str) -> torch.device:
         return torch.device("cpu")
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise HotPoseError("CUDA was requested (--device cuda) but no CUDA GPU is available; "
-                               "use --device cpu or auto")  # fmt: skip
+            raise HotPoseError(
+                "CUDA was requested (--device cuda) but no CUDA GPU is available; "
+                "use --device cpu or auto"
+            )
         return torch.device(name)
     raise HotPoseError(f"unknown device {name!r}: use auto, cpu or cuda")

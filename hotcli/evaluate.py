@@ -59,7 +59,7 @@ def predict_sequence(
         y = model(torch.from_numpy(x).to(device)).float().cpu().numpy()
         if flip:
             y = (y[: len(chunk)] + flip_pose(y[len(chunk) :])) / 2
-        for s, pred in zip(chunk, y):
+        for s, pred in zip(chunk, y, strict=True):
             out[s : s + frames] = pred
     return out
 
@@ -76,8 +76,15 @@ def evaluate(
 ) -> dict:
     """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick)."""
     rng = np.random.default_rng(seed)
-    noise_aug = Augment(flip=False, virtual_cameras=0, noise=noise, jitter=noise / 2,
-                        bad_joints=0, scale_shift=0, strides=(1,))  # fmt: skip
+    noise_aug = Augment(
+        flip=False,
+        virtual_cameras=0,
+        noise=noise,
+        jitter=noise / 2,
+        bad_joints=0,
+        scale_shift=0,
+        strides=(1,),
+    )
     errors: dict[str, list[np.ndarray]] = defaultdict(list)
     aligned: dict[str, list[np.ndarray]] = defaultdict(list)
     jobs = [
@@ -115,20 +122,38 @@ def evaluate(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "h36m_3d.npz",
-                        help="poses .npz (key 'subject/action', (T,17,3) metres, 50 Hz)")
-    parser.add_argument("--cameras", type=Path, default=DEFAULT_DATA / "cameras.json",
-                        help="cameras.json of the same layout")
-    parser.add_argument("--subjects", default=None,
-                        help="comma-separated subjects to score (default: all in the file)")
-    parser.add_argument("--weights", default=None,
-                        help="lifter weights: a name in weights/ or a path (default: shipped)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA / "h36m_3d.npz",
+        help="poses .npz (key 'subject/action', (T,17,3) metres, 50 Hz)",
+    )
+    parser.add_argument(
+        "--cameras",
+        type=Path,
+        default=DEFAULT_DATA / "cameras.json",
+        help="cameras.json of the same layout",
+    )
+    parser.add_argument(
+        "--subjects",
+        default=None,
+        help="comma-separated subjects to score (default: all in the file)",
+    )
+    parser.add_argument(
+        "--weights",
+        default=None,
+        help="lifter weights: a name in weights/ or a path (default: shipped)",
+    )
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
-    parser.add_argument("--noise", type=float, default=0.0,
-                        help="add 2D noise: std as a share of the person's height (e.g. 0.02)")
+    parser.add_argument(
+        "--noise",
+        type=float,
+        default=0.0,
+        help="add 2D noise: std as a share of the person's height (e.g. 0.02)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -146,16 +171,25 @@ def main(args: argparse.Namespace) -> int:
     model.to(device)
     seqs = load_sequences(args.data, args.cameras, subjects)
     torch.set_num_threads(os.cpu_count() or 1)
-    result = evaluate(model, seqs, flip=not args.no_flip, noise=args.noise, device=device,
-                      progress=not args.quiet)  # fmt: skip
-    result.update(weights=str(args.weights or default_weights()), flip=not args.no_flip,
-                  noise=args.noise, subjects=sorted({s.subject for s in seqs}))  # fmt: skip
+    result = evaluate(
+        model, seqs, flip=not args.no_flip, noise=args.noise, device=device, progress=not args.quiet
+    )
+    result.update(
+        weights=str(args.weights or default_weights()),
+        flip=not args.no_flip,
+        noise=args.noise,
+        subjects=sorted({s.subject for s in seqs}),
+    )
     width = max(len(a) for a in result["per_action"])
     print(f"{'action':<{width}}  MPJPE mm  P-MPJPE mm  frames")
     for action, row in result["per_action"].items():
-        print(f"{action:<{width}}  {row['mpjpe_mm']:8.1f}  {row['p_mpjpe_mm']:10.1f}  {row['frames']}")
-    print(f"{'mean':<{width}}  {result['mpjpe_mm']:8.1f}  {result['p_mpjpe_mm']:10.1f}  "
-          f"{result['frames']}")  # fmt: skip
+        print(
+            f"{action:<{width}}  {row['mpjpe_mm']:8.1f}  {row['p_mpjpe_mm']:10.1f}  {row['frames']}"
+        )
+    print(
+        f"{'mean':<{width}}  {result['mpjpe_mm']:8.1f}  {result['p_mpjpe_mm']:10.1f}  "
+        f"{result['frames']}"
+    )
     if args.json:
         tmp = args.json.with_name(args.json.name + ".tmp")
         tmp.write_text(json.dumps(result, indent=2))

@@ -18,10 +18,24 @@ from __future__ import annotations
 import numpy as np
 
 H36M_JOINTS: tuple[str, ...] = (
-    "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee",
-    "left_ankle", "spine", "thorax", "neck_nose", "head", "left_shoulder",
-    "left_elbow", "left_wrist", "right_shoulder", "right_elbow", "right_wrist",
-)  # fmt: skip
+    "pelvis",
+    "right_hip",
+    "right_knee",
+    "right_ankle",
+    "left_hip",
+    "left_knee",
+    "left_ankle",
+    "spine",
+    "thorax",
+    "neck_nose",
+    "head",
+    "left_shoulder",
+    "left_elbow",
+    "left_wrist",
+    "right_shoulder",
+    "right_elbow",
+    "right_wrist",
+)
 H36M_PARENTS: tuple[int, ...] = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 H36M_LEFT: tuple[int, ...] = (4, 5, 6, 11, 12, 13)
 H36M_RIGHT: tuple[int, ...] = (1, 2, 3, 14, 15, 16)
@@ -49,23 +63,45 @@ def bone_side(parent: int, child: int) -> str:
 
 
 COCO_JOINTS: tuple[str, ...] = (
-    "nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
-    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-    "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle",
-)  # fmt: skip
+    "nose",
+    "left_eye",
+    "right_eye",
+    "left_ear",
+    "right_ear",
+    "left_shoulder",
+    "right_shoulder",
+    "left_elbow",
+    "right_elbow",
+    "left_wrist",
+    "right_wrist",
+    "left_hip",
+    "right_hip",
+    "left_knee",
+    "right_knee",
+    "left_ankle",
+    "right_ankle",
+)
 
 # H36M joint -> COCO joints averaged to make it.
 _COCO_SOURCES: tuple[tuple[int, ...], ...] = (
     (11, 12),  # pelvis
-    (12,), (14,), (16,),  # right hip, knee, ankle
-    (11,), (13,), (15,),  # left hip, knee, ankle
+    (12,),
+    (14,),
+    (16,),  # right hip, knee, ankle
+    (11,),
+    (13,),
+    (15,),  # left hip, knee, ankle
     (11, 12, 5, 6),  # spine: midpoint of mid-hip and mid-shoulder
     (5, 6),  # thorax
     (0,),  # neck/nose
     (1, 2),  # head
-    (5,), (7,), (9,),  # left shoulder, elbow, wrist
-    (6,), (8,), (10,),  # right shoulder, elbow, wrist
-)  # fmt: skip
+    (5,),
+    (7,),
+    (9,),  # left shoulder, elbow, wrist
+    (6,),
+    (8,),
+    (10,),  # right shoulder, elbow, wrist
+)
 
 
 def coco_to_h36m(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

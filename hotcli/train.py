@@ -91,8 +91,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--out", type=Path, default=Path("runs/train"), help="run folder (checkpoints, log, plot)")
     a("--resume", action="store_true", help="continue from OUT/last.pt")
     a("--no-augment", action="store_true", help="switch every augmentation off but flip")
-    a("--precision", choices=["bf16", "fp32"], default="bf16",
-      help="autocast precision of the forward pass (bf16 is ~2.5x faster on CPUs with AVX-512)")
+    a(
+        "--precision",
+        choices=["bf16", "fp32"],
+        default="bf16",
+        help="autocast precision of the forward pass (bf16 is ~2.5x faster on CPUs with AVX-512)",
+    )
     a("--max-steps", type=int, default=0, help="stop after this many steps in total (tests)")
     a("--quiet", action="store_true")
 
@@ -115,8 +119,11 @@ def main(args: argparse.Namespace) -> int:
 
     aug = replace(Augment.none(), flip=True) if args.no_augment else Augment()
     train_seqs = load_sequences(args.data, args.cameras, args.train_subjects.split(","))
-    val_seqs = (load_sequences(args.data, args.cameras, args.val_subjects.split(","))
-                if args.val_subjects else [])  # fmt: skip
+    val_seqs = (
+        load_sequences(args.data, args.cameras, args.val_subjects.split(","))
+        if args.val_subjects
+        else []
+    )
     sampler = ClipSampler(train_seqs, cfg.frames, args.clip_stride, aug)
     steps_per_epoch = len(sampler) // args.batch
     total = steps_per_epoch * args.epochs
@@ -137,18 +144,29 @@ def main(args: argparse.Namespace) -> int:
         log.unlink()
 
     meta = {
-        "data": str(args.data.name), "train_subjects": args.train_subjects,
-        "val_subjects": args.val_subjects, "augment": asdict(aug), "seed": args.seed,
-        "batch": args.batch, "lr": args.lr, "clip_stride": args.clip_stride,
-        "precision": args.precision, "epochs": args.epochs,
-    }  # fmt: skip
+        "data": str(args.data.name),
+        "train_subjects": args.train_subjects,
+        "val_subjects": args.val_subjects,
+        "augment": asdict(aug),
+        "seed": args.seed,
+        "batch": args.batch,
+        "lr": args.lr,
+        "clip_stride": args.clip_stride,
+        "precision": args.precision,
+        "epochs": args.epochs,
+    }
     autocast = args.precision == "bf16"
     for epoch in range(start_epoch, args.epochs):
         rng = np.random.default_rng([args.seed, epoch])
         model.train()
         t0, losses, errs = time.time(), [], []
-        bar = tqdm(sampler.batches(args.batch, rng), total=steps_per_epoch, disable=args.quiet,
-                   desc=f"epoch {epoch + 1}/{args.epochs}", unit="step")  # fmt: skip
+        bar = tqdm(
+            sampler.batches(args.batch, rng),
+            total=steps_per_epoch,
+            disable=args.quiet,
+            desc=f"epoch {epoch + 1}/{args.epochs}",
+            unit="step",
+        )
         for x, y in bar:
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, args.warmup, args.lr)
@@ -163,7 +181,9 @@ def main(args: argparse.Namespace) -> int:
             step += 1
             losses.append(loss.item())
             errs.append(err.item() * 1000)
-            bar.set_postfix(mpjpe_mm=f"{np.mean(errs[-50:]):.1f}", lr=f"{opt.param_groups[0]['lr']:.1e}")
+            bar.set_postfix(
+                mpjpe_mm=f"{np.mean(errs[-50:]):.1f}", lr=f"{opt.param_groups[0]['lr']:.1e}"
+            )
             if args.quiet and step % 50 == 0:
                 print(f"step {step}: MPJPE {np.mean(errs[-50:]):.1f} mm", flush=True)
             if args.max_steps and step >= args.max_steps:
@@ -172,10 +192,18 @@ def main(args: argparse.Namespace) -> int:
         val = float("nan")
         if val_seqs:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                val = evaluate(model, val_seqs, flip=False, cameras="one", device=device)["mpjpe_mm"]
-        row = {"epoch": epoch + 1, "step": step, "train_loss": np.mean(losses),
-               "train_mpjpe_mm": np.mean(errs), "val_mpjpe_mm": val,
-               "lr": opt.param_groups[0]["lr"], "seconds": round(train_time, 1)}  # fmt: skip
+                val = evaluate(model, val_seqs, flip=False, cameras="one", device=device)[
+                    "mpjpe_mm"
+                ]
+        row = {
+            "epoch": epoch + 1,
+            "step": step,
+            "train_loss": np.mean(losses),
+            "train_mpjpe_mm": np.mean(errs),
+            "val_mpjpe_mm": val,
+            "lr": opt.param_groups[0]["lr"],
+            "seconds": round(train_time, 1),
+        }
         new = not log.exists()
         with log.open("a", newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=list(row))
@@ -185,14 +213,27 @@ def main(args: argparse.Namespace) -> int:
         plot_curve(log, args.out / "curve.png")
         if val < best or not val_seqs:
             best = val if val_seqs else best
-            save_checkpoint(args.out / "best.pt", model,
-                            {**meta, "epoch": epoch + 1, "val_mpjpe_mm": val})  # fmt: skip
+            save_checkpoint(
+                args.out / "best.pt", model, {**meta, "epoch": epoch + 1, "val_mpjpe_mm": val}
+            )
         tmp = last.with_name("last.pt.tmp")
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch + 1,
-                    "step": step, "best": best, "torch_rng": torch.get_rng_state()}, tmp)  # fmt: skip
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": opt.state_dict(),
+                "epoch": epoch + 1,
+                "step": step,
+                "best": best,
+                "torch_rng": torch.get_rng_state(),
+            },
+            tmp,
+        )
         os.replace(tmp, last)
-        print(f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm, "
-              f"{train_time:.0f} s", flush=True)  # fmt: skip
+        print(
+            f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm, "
+            f"{train_time:.0f} s",
+            flush=True,
+        )
         if args.max_steps and step >= args.max_steps:
             break
     return 0

@@ -13,7 +13,16 @@ from models.mixste import MixSTE
 from models.registry import create_model, get_config, list_models, unpruned_twin
 
 __all__ = [
-    "DEFAULT_WEIGHTS", "LifterConfig", "MixSTE", "create_model", "default_weights",
-    "get_config", "list_models", "load_checkpoint", "resolve_weights", "save_checkpoint",
-    "unpruned_twin", "weights_dir",
-]  # fmt: skip
+    "DEFAULT_WEIGHTS",
+    "LifterConfig",
+    "MixSTE",
+    "create_model",
+    "default_weights",
+    "get_config",
+    "list_models",
+    "load_checkpoint",
+    "resolve_weights",
+    "save_checkpoint",
+    "unpruned_twin",
+    "weights_dir",
+]

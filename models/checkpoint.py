@@ -41,8 +41,9 @@ def save_checkpoint(path: str | os.PathLike, model: MixSTE, meta: dict | None = 
     """Write weights, config and metadata atomically (temporary name, then rename)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save({"config": model.cfg.to_dict(), "state_dict": model.state_dict(),
-                "meta": meta or {}}, tmp)  # fmt: skip
+    torch.save(
+        {"config": model.cfg.to_dict(), "state_dict": model.state_dict(), "meta": meta or {}}, tmp
+    )
     os.replace(tmp, path)
 
 

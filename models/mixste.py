@@ -122,7 +122,7 @@ class MixSTE(nn.Module):
         x = self.embed(x) + self.spatial_pos
         positions = torch.arange(f, device=x.device).expand(b, f)  # original frame of each token
         centre = f // 2
-        for i, (spatial, temporal) in enumerate(zip(self.spatial, self.temporal)):
+        for i, (spatial, temporal) in enumerate(zip(self.spatial, self.temporal, strict=True)):
             n = x.shape[1]
             x = spatial(x.reshape(b * n, j, -1))[0].view(b, n, j, -1)
             if i == 0:

@@ -26,7 +26,7 @@ class AttentionRecovery(nn.Module):
         self.heads = heads
 
     def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-        """x (B, k, J, C) kept tokens → (B, F, J, C); ``positions`` is unused (attention finds it)."""
+        """x (B, k, J, C) kept tokens → (B, F, J, C); ``positions`` unused: attention finds them."""
         b, k, j, c = x.shape
         h = self.heads
         kv = self.kv(self.norm_kv(x.permute(0, 2, 1, 3).reshape(b * j, k, c)))

@@ -28,6 +28,10 @@ _CONFIGS: dict[str, dict] = {
     "hot_mixste_s_interp": {**SMALL, **HOT, "recover": "linear"},
     "mixste_xs": XS,
     "hot_mixste_xs": {**XS, "schedule": ((2, 27),)},
+    # For tests and smoke runs only.
+    "hot_mixste_tiny": dict(
+        frames=27, width=32, depth=3, heads=4, drop_path=0.0, init_std=0.02, schedule=((1, 9),)
+    ),
     "hot_mixste_s_frame": {**SMALL, **HOT, "output": "seq2frame"},
 }
 

@@ -4,13 +4,21 @@ import pytest
 import torch
 
 import models.mixste
-from models import LifterConfig, MixSTE, create_model, list_models, load_checkpoint
-from models import save_checkpoint, unpruned_twin
+from models import (
+    LifterConfig,
+    MixSTE,
+    create_model,
+    list_models,
+    load_checkpoint,
+    save_checkpoint,
+    unpruned_twin,
+)
 from models.pruning import cluster_scores, select_frames
 from models.recovering import interpolate_frames
 
-TINY = LifterConfig(name="tiny", frames=27, width=32, depth=4, heads=4, drop_path=0.0,
-                    init_std=0.02)  # fmt: skip
+TINY = LifterConfig(
+    name="tiny", frames=27, width=32, depth=4, heads=4, drop_path=0.0, init_std=0.02
+)
 STRATEGIES = ["cluster", "uniform", "attention", "motion"]
 
 
@@ -92,13 +100,16 @@ def test_empty_schedule_is_the_unpruned_model_with_the_same_weights():
         assert not torch.allclose(pruned(x), plain(x))
 
 
-@pytest.mark.parametrize("changes", [
-    dict(schedule=((1, 9),)),
-    dict(schedule=((1, 13), (2, 9), (3, 3)), prune="attention"),
-    dict(schedule=((2, 9),), recover="linear", prune="motion"),
-    dict(schedule=((2, 9),), output="seq2frame"),
-    dict(init_std=0.0, schedule=((1, 9),)),  # the papers' zero-initialised queries still learn
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(schedule=((1, 9),)),
+        dict(schedule=((1, 13), (2, 9), (3, 3)), prune="attention"),
+        dict(schedule=((2, 9),), recover="linear", prune="motion"),
+        dict(schedule=((2, 9),), output="seq2frame"),
+        dict(init_std=0.0, schedule=((1, 9),)),  # the papers' zero-initialised queries still learn
+    ],
+)
 def test_gradients_reach_every_parameter(changes):
     # One step first: with zero-initialised queries the query projection only sees a
     # gradient once the queries themselves have moved away from zero.
@@ -159,8 +170,15 @@ def test_linear_interpolation_is_exact_for_linear_motion():
 
 def test_registry_and_checkpoint_round_trip(tmp_path):
     names = list_models()
-    for required in ["mixste", "hot_mixste", "h2ot_mixste", "mixste_s", "hot_mixste_s",
-                     "mixste_m", "hot_mixste_m"]:  # fmt: skip
+    for required in [
+        "mixste",
+        "hot_mixste",
+        "h2ot_mixste",
+        "mixste_s",
+        "hot_mixste_s",
+        "mixste_m",
+        "hot_mixste_m",
+    ]:
         assert required in names
     paper = create_model("hot_mixste").cfg
     assert (paper.width, paper.depth, paper.frames, paper.schedule) == (512, 8, 243, ((3, 81),))

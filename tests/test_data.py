@@ -1,0 +1,171 @@
+"""Camera maths, normalisation, augmentations and the Human3.6M clip pipeline."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hotcli.camera import camera_to_world, denormalize_2d, normalize_2d, project, world_to_camera
+from hotcli.data import (
+    Augment,
+    Camera,
+    ClipSampler,
+    action_of,
+    camera_view,
+    corrupt_2d,
+    flip_pose,
+    load_sequences,
+    virtual_camera,
+)
+from hotcli.skeleton import H36M_LEFT, H36M_RIGHT, coco_to_h36m, flip_permutation
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
+
+
+def test_projection_of_hand_checked_points():
+    f, c = np.array([1000.0, 1000.0]), np.array([500.0, 500.0])
+    point = np.array([0.1, -0.2, 2.0])
+    assert np.allclose(project(point, f, c), [550.0, 400.0])
+    # Radial only: x=0.05, y=-0.1, r²=0.0125, d=1+0.1·r²=1.00125.
+    k, p = np.array([0.1, 0.0, 0.0]), np.zeros(2)
+    assert np.allclose(project(point, f, c, k, p), [550.0625, 399.875])
+    # Tangential only: d = 1 + p0·y + p1·x = 1; x' = x + p1·r², y' = y + p0·r².
+    k, p = np.zeros(3), np.array([0.01, 0.02])
+    assert np.allclose(project(point, f, c, k, p), [550.25, 400.125])
+
+
+def test_world_camera_round_trip():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    T = np.array([1.0, 2.0, 3.0])
+    world = rng.normal(size=(5, 17, 3))
+    cam = world_to_camera(world, q, T)
+    assert np.allclose(camera_to_world(cam, q, T), world)
+    assert np.allclose(world_to_camera(T, np.eye(3), T), 0)
+
+
+def test_normalisation_round_trip_and_range():
+    w, h = 1000, 1002
+    px = np.array([[0.0, 0.0], [1000.0, 1002.0], [500.0, 501.0]])
+    norm = normalize_2d(px, w, h)
+    assert np.allclose(norm[0], [-1, -h / w]) and np.allclose(norm[2], [0, 0])
+    assert np.allclose(denormalize_2d(norm, w, h), px, atol=1e-3)
+
+
+def test_flip_swaps_sides_and_is_an_involution():
+    perm = flip_permutation()
+    assert list(perm[list(H36M_LEFT)]) == list(H36M_RIGHT)
+    pose = np.random.default_rng(1).normal(size=(4, 17, 3))
+    assert np.allclose(flip_pose(flip_pose(pose)), pose)
+    assert np.allclose(flip_pose(pose)[:, 4, 0], -pose[:, 1, 0])
+
+
+def test_coco_to_h36m_midpoints_and_confidences():
+    kp = np.zeros((17, 2))
+    kp[11], kp[12] = [10, 100], [30, 100]  # left, right hip
+    kp[5], kp[6] = [10, 40], [30, 40]  # shoulders
+    scores = np.ones(17)
+    scores[12] = 0.2
+    out, conf = coco_to_h36m(kp, scores)
+    assert np.allclose(out[0], [20, 100]) and np.allclose(out[8], [20, 40])
+    assert np.allclose(out[7], [20, 70]) and np.allclose(out[1], [30, 100])
+    assert conf[0] == pytest.approx(0.2) and conf[4] == 1.0
+
+
+def test_action_names_merge_takes():
+    assert action_of("S1/Walking 1") == "Walking" and action_of("S9/SittingDown") == "SittingDown"
+
+
+def upright_person(frames=30):
+    """A crude standing skeleton (world metres, z up) swaying in x."""
+    base = np.array(
+        [
+            [0, 0, 0.9],
+            [-0.12, 0, 0.9],
+            [-0.12, 0, 0.5],
+            [-0.12, 0, 0.08],
+            [0.12, 0, 0.9],
+            [0.12, 0, 0.5],
+            [0.12, 0, 0.08],
+            [0, 0, 1.15],
+            [0, 0, 1.4],
+            [0, -0.05, 1.5],
+            [0, 0, 1.65],
+            [0.18, 0, 1.4],
+            [0.2, 0, 1.15],
+            [0.2, 0, 0.9],
+            [-0.18, 0, 1.4],
+            [-0.2, 0, 1.15],
+            [-0.2, 0, 0.9],
+        ]
+    )
+    t = np.arange(frames)[:, None, None]
+    return (base[None] + np.array([0.1, 0, 0]) * np.sin(t / 5)).astype(np.float32)
+
+
+def test_virtual_cameras_see_the_person_upright_and_in_front():
+    world = upright_person()
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        cam = virtual_camera(world, rng)
+        xyz = cam.to_camera(world)
+        assert (xyz[..., 2] > 1.0).all()  # in front of the camera
+        uv = cam.to_pixels(xyz)
+        assert (uv[:, 10, 1] < uv[:, 3, 1]).all()  # head above ankle in the image
+        assert (uv > -0.5 * max(cam.width, cam.height)).all()
+
+
+def test_corruption_keeps_shape_and_stays_near():
+    pose2d = np.random.default_rng(0).normal(size=(27, 17, 2)).astype(np.float32) * 0.1
+    out = corrupt_2d(pose2d, Augment(), np.random.default_rng(1))
+    assert out.shape == pose2d.shape and out.dtype == np.float32
+    assert np.median(np.abs(out - pose2d)) < 0.1
+    assert np.array_equal(corrupt_2d(pose2d, Augment.none(), np.random.default_rng(1)), pose2d)
+
+
+def write_fake_dataset(folder: Path, frames=200) -> tuple[Path, Path]:
+    """A tiny file in the shared layout: two subjects, one camera each."""
+    world = upright_person(frames)
+    np.savez(folder / "poses.npz", **{"S1/Walking 1": world, "S2/Walking": world[::-1].copy()})
+    cam = {
+        "id": "x",
+        "R": [[1, 0, 0], [0, 0, -1], [0, 1, 0]],
+        "T": [0, -4, 1],
+        "f": [1000, 1000],
+        "c": [500, 500],
+        "k": [0, 0, 0],
+        "p": [0, 0],
+        "res_w": 1000,
+        "res_h": 1000,
+    }
+    (folder / "cameras.json").write_text(json.dumps({"S1": [cam], "S2": [cam]}))
+    return folder / "poses.npz", folder / "cameras.json"
+
+
+def test_clip_sampler_on_a_file_of_the_shared_layout(tmp_path):
+    poses, cams = write_fake_dataset(tmp_path)
+    seqs = load_sequences(poses, cams, ["S1"])
+    assert [s.key for s in seqs] == ["S1/Walking 1"]
+    sampler = ClipSampler(seqs, frames=27, stride=50, aug=Augment())
+    assert len(sampler) == 4
+    x, y = next(sampler.batches(2, np.random.default_rng(0)))
+    assert x.shape == (2, 27, 17, 2) and y.shape == (2, 27, 17, 3)
+    assert np.allclose(y[:, :, 0], 0)  # root-relative
+    assert np.isfinite(x).all()
+
+
+def test_real_cameras_project_the_real_subject_into_the_image():
+    if not (SHARED / "h36m_3d.npz").exists():
+        pytest.skip("Human3.6M not available (../shared/data/h36m)")
+    seqs = load_sequences(SHARED / "h36m_3d.npz", SHARED / "cameras.json", ["S1"])
+    seq = seqs[0]
+    for cam in seq.cameras:
+        assert isinstance(cam, Camera)
+        uv = cam.to_pixels(cam.to_camera(seq.world[::50]))
+        assert (uv[..., 0] > 0).all() and (uv[..., 0] < cam.width).all()
+        assert (uv[..., 1] > 0).all() and (uv[..., 1] < cam.height).all()
+        pose2d, pose3d = camera_view(seq.world[:10], cam)
+        assert np.abs(pose2d).max() < 1.1
+        # Head (10) is above the pelvis (0) in the image and in camera axes (y down).
+        assert (pose2d[:, 10, 1] < pose2d[:, 0, 1]).all() and (pose3d[:, 10, 1] < 0).all()
