@@ -11,7 +11,7 @@ from models.config import LifterConfig
 from models.mixste import MixSTE
 
 #: The weights hot-pose uses unless told otherwise (a file in ``weights/``).
-DEFAULT_WEIGHTS = "hot_mixste_s_h36m"
+DEFAULT_WEIGHTS = "hot_mixste_xs_h36m"
 
 
 def weights_dir() -> Path:
