@@ -9,8 +9,9 @@ Human3.6M-17 (the order used by VideoPose3D, MixSTE and HoT)::
 
 COCO-17 → Human3.6M-17 (:func:`coco_to_h36m`): hips, knees, ankles, shoulders,
 elbows and wrists map one to one; pelvis is the mid-hip, thorax the mid-shoulder,
-spine the midpoint of pelvis and thorax, neck/nose the nose, head the mid-eye
-point. A derived joint's confidence is the smallest confidence of its sources.
+spine the midpoint of pelvis and thorax, neck/nose the nose, head the nose
+plus three times the nose-to-mid-eye offset (Human3.6M's head joint is ~11 cm above
+the nose). A derived joint's confidence is the smallest confidence of its sources.
 """
 
 from __future__ import annotations
@@ -82,32 +83,30 @@ COCO_JOINTS: tuple[str, ...] = (
     "right_ankle",
 )
 
-# H36M joint -> COCO joints averaged to make it.
-_COCO_SOURCES: tuple[tuple[int, ...], ...] = (
-    (11, 12),  # pelvis
-    (12,),
-    (14,),
-    (16,),  # right hip, knee, ankle
-    (11,),
-    (13,),
-    (15,),  # left hip, knee, ankle
-    (11, 12, 5, 6),  # spine: midpoint of mid-hip and mid-shoulder
-    (5, 6),  # thorax
-    (0,),  # neck/nose
-    (1, 2),  # head
-    (5,),
-    (7,),
-    (9,),  # left shoulder, elbow, wrist
-    (6,),
-    (8,),
-    (10,),  # right shoulder, elbow, wrist
+# Each H36M joint as a weighted sum of COCO joints (weights sum to 1).
+_COCO_WEIGHTS: tuple[dict[int, float], ...] = (
+    {11: 0.5, 12: 0.5},  # pelvis: mid-hip
+    {12: 1}, {14: 1}, {16: 1},  # right hip, knee, ankle
+    {11: 1}, {13: 1}, {15: 1},  # left hip, knee, ankle
+    {11: 0.25, 12: 0.25, 5: 0.25, 6: 0.25},  # spine: midpoint of mid-hip and mid-shoulder
+    {5: 0.5, 6: 0.5},  # thorax: mid-shoulder
+    {0: 1},  # neck/nose
+    # Head: Human3.6M's head joint is ~11 cm above the nose, about three times the
+    # nose-to-eye offset, so extrapolate along that offset: nose + 3 (mid-eye - nose).
+    {0: -2.0, 1: 1.5, 2: 1.5},
+    {5: 1}, {7: 1}, {9: 1},  # left shoulder, elbow, wrist
+    {6: 1}, {8: 1}, {10: 1},  # right shoulder, elbow, wrist
 )
+_COCO_TO_H36M = np.zeros((17, 17), np.float32)
+for _h, _weights in enumerate(_COCO_WEIGHTS):
+    for _c, _w in _weights.items():
+        _COCO_TO_H36M[_h, _c] = _w
 
 
 def coco_to_h36m(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Convert COCO-17 keypoints (..., 17, 2) and scores (..., 17) to Human3.6M-17."""
     keypoints = np.asarray(keypoints, dtype=np.float32)
     scores = np.asarray(scores, dtype=np.float32)
-    out_k = np.stack([keypoints[..., list(src), :].mean(axis=-2) for src in _COCO_SOURCES], axis=-2)
-    out_s = np.stack([scores[..., list(src)].min(axis=-1) for src in _COCO_SOURCES], axis=-1)
+    out_k = np.einsum("hc,...cd->...hd", _COCO_TO_H36M, keypoints)
+    out_s = np.stack([scores[..., list(w)].min(axis=-1) for w in _COCO_WEIGHTS], axis=-1)
     return out_k, out_s

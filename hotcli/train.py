@@ -90,6 +90,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--val-subjects", default="S8", help="held-out subjects for validation ('' for none)")
     a("--out", type=Path, default=Path("runs/train"), help="run folder (checkpoints, log, plot)")
     a("--resume", action="store_true", help="continue from OUT/last.pt")
+    a("--init", default=None, help="start from these weights (a name in weights/ or a path)")
     a("--no-augment", action="store_true", help="switch every augmentation off but flip")
     a(
         "--precision",
@@ -104,7 +105,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from models import create_model, get_config, save_checkpoint
+    from models import create_model, get_config, load_checkpoint, save_checkpoint
 
     for path in (args.data, args.cameras):
         if not Path(path).is_file():
@@ -130,6 +131,14 @@ def main(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)
     model = create_model(cfg).to(device)
+    if args.init:
+        try:
+            start, _ = load_checkpoint(args.init)
+        except FileNotFoundError as exc:
+            raise HotPoseError(str(exc)) from None
+        if start.cfg.replace(name=cfg.name) != cfg:
+            raise HotPoseError(f"--init weights are a different model ({start.cfg.name})")
+        model.load_state_dict(start.state_dict())
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     start_epoch, step, best = 0, 0, float("inf")
     last, log = args.out / "last.pt", args.out / "log.csv"
@@ -154,6 +163,7 @@ def main(args: argparse.Namespace) -> int:
         "clip_stride": args.clip_stride,
         "precision": args.precision,
         "epochs": args.epochs,
+        "init": args.init,
     }
     autocast = args.precision == "bf16"
     for epoch in range(start_epoch, args.epochs):

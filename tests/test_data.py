@@ -65,9 +65,11 @@ def test_coco_to_h36m_midpoints_and_confidences():
     kp = np.zeros((17, 2))
     kp[11], kp[12] = [10, 100], [30, 100]  # left, right hip
     kp[5], kp[6] = [10, 40], [30, 40]  # shoulders
+    kp[0], kp[1], kp[2] = [20, 30], [18, 27], [22, 27]  # nose, eyes
     scores = np.ones(17)
     scores[12] = 0.2
     out, conf = coco_to_h36m(kp, scores)
+    assert np.allclose(out[10], [20, 21]) and np.allclose(out[9], [20, 30])
     assert np.allclose(out[0], [20, 100]) and np.allclose(out[8], [20, 40])
     assert np.allclose(out[7], [20, 70]) and np.allclose(out[1], [30, 100])
     assert conf[0] == pytest.approx(0.2) and conf[4] == 1.0

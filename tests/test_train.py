@@ -59,3 +59,13 @@ def test_short_training_lowers_the_loss_and_is_deterministic(tmp_path):
     for key in a:
         assert torch.equal(a[key], b[key]), key
         assert torch.equal(a[key], c[key]), key
+
+
+def test_init_from_weights_continues_learning(tmp_path):
+    assert train(tmp_path, tmp_path / "a", "--epochs", "2") == 0
+    best = tmp_path / "a" / "best.pt"
+    assert train(tmp_path, tmp_path / "b", "--epochs", "1", "--init", str(best)) == 0
+    first = list(csv.DictReader((tmp_path / "a" / "log.csv").open()))
+    warm = list(csv.DictReader((tmp_path / "b" / "log.csv").open()))
+    assert float(warm[0]["train_loss"]) < float(first[0]["train_loss"])
+    assert train(tmp_path, tmp_path / "c", "--init", "no-such-weights") == 2

