@@ -13,7 +13,7 @@ non-videos (text, data, images, the tool's own outputs) are not even opened. ``.
 listed only by content, as TypeScript sources share the extension. Hidden files and
 folders, folders that hold a hot-pose result (``summary.json`` or ``poses.npz``) and the
 output folder, when it lies inside the input tree, are never searched, so a second run
-does not process the first run's ``render.mp4``. A path named explicitly is always listed.
+does not process the first run's ``<stem>_pose.mp4``. A path named explicitly is always listed.
 
 **Where results go.** ``<output-dir>/<path of the video relative to its input folder,
 without the extension>/`` mirrors the input tree. The default output folder is

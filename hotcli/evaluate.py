@@ -19,49 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hotcli.data import Augment, camera_view, corrupt_2d, flip_pose, load_sequences
+from hotcli.data import Augment, camera_view, corrupt_2d, load_sequences
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
+from hotcli.lift import Lifter
 from hotcli.metrics import mpjpe, p_mpjpe
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
-
-
-@torch.inference_mode()
-def predict_sequence(
-    model: torch.nn.Module,
-    pose2d: np.ndarray,
-    flip: bool = True,
-    batch: int = 32,
-    device: str | torch.device = "cpu",
-) -> np.ndarray:
-    """Root-relative 3D (T, 17, 3) for a normalised 2D sequence (T, 17, 2) at the model's rate.
-
-    Windows of the model's length tile the sequence without overlap (the last one is
-    shifted back to end at the last frame, or the whole sequence is edge-padded when it
-    is shorter than a window), which scores each frame exactly once.
-    """
-    frames = model.cfg.frames
-    n = len(pose2d)
-    if n < frames:
-        pad = frames - n
-        padded = np.concatenate([pose2d, np.repeat(pose2d[-1:], pad, 0)])
-        return predict_sequence(model, padded, flip, batch, device)[:n]
-    starts = list(range(0, n - frames + 1, frames))
-    if starts[-1] + frames < n:
-        starts.append(n - frames)
-    out = np.zeros((n, 17, 3), np.float32)
-    for i in range(0, len(starts), batch):
-        chunk = starts[i : i + batch]
-        x = np.stack([pose2d[s : s + frames] for s in chunk])
-        if flip:
-            x = np.concatenate([x, flip_pose(x)])
-        y = model(torch.from_numpy(x).to(device)).float().cpu().numpy()
-        if flip:
-            y = (y[: len(chunk)] + flip_pose(y[len(chunk) :])) / 2
-        for s, pred in zip(chunk, y, strict=True):
-            out[s : s + frames] = pred
-    return out
 
 
 def evaluate(
@@ -97,12 +61,13 @@ def evaluate(
         from tqdm import tqdm
 
         jobs = tqdm(jobs, desc="eval", unit="view")
-    model.eval()
+    # The same windowing, blending and flip averaging as `hot-pose VIDEO` (at 50 Hz already).
+    lifter = Lifter(model=model, device=str(device), flip=flip, batch=32)
     for seq, cam in jobs:
         pose2d, gt = camera_view(seq.world, cam)
         if noise > 0:
             pose2d = corrupt_2d(pose2d, noise_aug, rng)
-        pred = predict_sequence(model, pose2d, flip, device=device)
+        pred = lifter.lift_normalised(pose2d)
         errors[seq.action].append(mpjpe(pred, gt))
         aligned[seq.action].append(p_mpjpe(pred, gt))
     per_action = {

@@ -11,11 +11,12 @@ video (passing :class:`Models` loaded once). Stages:
 3. **select** the main person (or ``--person ID``, or ``--all-persons``).
 4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) and turn it **upright**.
 5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`).
-6. **render** ``render.mp4`` (a second decoding pass) unless ``--no-render``, and
-   optionally ``preview.gif`` and ``motion.png``.
-7. ``summary.json`` **last**: its presence marks a complete result. A stale one is deleted
-   when a run starts, and every file is written under a temporary name and renamed, so an
-   interrupted or failed run never leaves something that looks complete.
+6. **render** ``<stem>_pose.mp4`` (a second decoding pass) unless ``--no-render``, and
+   optionally ``<stem>_pose.gif`` and ``<stem>_motion.png``.
+7. ``summary.json`` **last**, with ``timings_s`` per stage (probe, load, decode, pose2d,
+   lift, write, render, total) and frames per second. Its presence marks a complete
+   result: a stale one is deleted when a run starts, and every file is written under a
+   temporary name and renamed, so an interrupted or failed run never looks complete.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ import hotcli
 from hotcli import outputs
 from hotcli.errors import HotPoseError
 from hotcli.lift import Lifter, PersonMotion
+from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
 from hotcli.upright import upright
+from hotcli.video import VideoInfo, iter_frames, probe
 
-RENDER_NAME = "render.mp4"
-GIF_NAME = "preview.gif"
-PLOT_NAME = "motion.png"
+RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
+GIF_SUFFIX = "_pose.gif"
+PLOT_SUFFIX = "_motion.png"
 DEFAULT_POSE_MODEL = "yolo11n-pose.pt"
 
 
@@ -49,6 +52,7 @@ class RunOptions:
     """Everything that shapes one video's processing (the CLI's options, minus the inputs)."""
 
     pose_model: str = DEFAULT_POSE_MODEL
+    pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
     imgsz: int = 640
     tracker: str = "bytetrack.yaml"
     person: int | None = None
@@ -89,10 +93,17 @@ class Models:
 
 def load_models(options: RunOptions) -> Models:
     """Resolve the pose weights and load the lifter (device errors surface here)."""
-    from hotcli.pose2d import load_pose_model, resolve_pose_model
-
     lifter = Lifter(options.weights, device=options.device, flip=options.flip, batch=options.batch)
     path = resolve_pose_model(options.pose_model)
+    if options.pose_backend != "pytorch" and lifter.device.type == "cpu":
+        from hotcli.export import openvino_pose_model
+
+        exported = openvino_pose_model(path) if isinstance(path, Path) else None
+        if exported is None and options.pose_backend == "openvino":
+            raise HotPoseError(
+                "--pose-backend openvino needs `pip install openvino` and .pt weights"
+            )
+        path = exported or path
     return Models(load_pose_model(path), lifter, pose_model_path=str(path))
 
 
@@ -139,25 +150,24 @@ def process_video(
     models: Models | None = None,
 ) -> dict:  # fmt: skip
     """Process one video into ``out_dir``; returns the summary (also in ``summary.json``)."""
-    from hotcli.video import iter_frames, probe
-
     options = options or RunOptions()
     video, out_dir = Path(video), Path(out_dir)
     start = time.perf_counter()
-    info = probe(video)
+    info = probe(video)  # counts frames by decoding: finds corrupt streams before any work
+    timings = {"probe": time.perf_counter() - start}
     created = prepare_output_dir(out_dir)
     try:
-        return _process(video, out_dir, options, models, info, start, iter_frames)
+        return _process(video, out_dir, options, models, info, start, timings)
     except BaseException:
         if created and out_dir.is_dir() and not any(out_dir.iterdir()):
             shutil.rmtree(out_dir, ignore_errors=True)
         raise
 
 
-def _process(video, out_dir, options, models, info, start, iter_frames) -> dict:
-    from hotcli.pose2d import select_tracks, track_people
-
-    timings: dict[str, float] = {}
+def _process(
+    video: Path, out_dir: Path, options: RunOptions, models: Models | None, info: VideoInfo,
+    start: float, timings: dict[str, float],
+) -> dict:  # fmt: skip
     t = time.perf_counter()
     models = models or load_models(options)
     timings["load"] = time.perf_counter() - t
@@ -225,7 +235,9 @@ def _process(video, out_dir, options, models, info, start, iter_frames) -> dict:
     return summary
 
 
-def lift_tracks(tracks, lifter: Lifter, info, progress: bool = True) -> list[PersonMotion]:
+def lift_tracks(
+    tracks: list[Track], lifter: Lifter, info: VideoInfo, progress: bool = True
+) -> list[PersonMotion]:
     """Lift and straighten each selected track into a :class:`PersonMotion`."""
     total = sum(lifter.count_windows(len(tr.keypoints), info.fps) for tr in tracks)
     persons = []
@@ -247,7 +259,9 @@ def lift_tracks(tracks, lifter: Lifter, info, progress: bool = True) -> list[Per
     return persons
 
 
-def render_outputs(video: Path, out_dir: Path, persons, options: RunOptions, info) -> list[str]:
+def render_outputs(
+    video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo
+) -> list[str]:
     """The rendered video and the optional GIF preview and motion plot; returns file names."""
     from hotcli.render import RenderOptions, plot_motion, render_video, write_gif
 
@@ -255,15 +269,15 @@ def render_outputs(video: Path, out_dir: Path, persons, options: RunOptions, inf
         layout=options.layout, view_azimuth=options.view_azimuth,
         view_elevation=options.view_elevation, trail=options.trail,
     )  # fmt: skip
-    rendered = out_dir / RENDER_NAME
+    rendered = out_dir / (video.stem + RENDER_SUFFIX)
     render_video(video, rendered, persons, render_options, info=info, progress=not options.quiet)
-    names = [RENDER_NAME]
+    names = [rendered.name]
     if options.gif:
-        write_gif(rendered, out_dir / GIF_NAME)
-        names.append(GIF_NAME)
+        write_gif(rendered, out_dir / (video.stem + GIF_SUFFIX))
+        names.append(video.stem + GIF_SUFFIX)
     if options.plot:
-        plot_motion(persons, out_dir / PLOT_NAME, info.fps)
-        names.append(PLOT_NAME)
+        plot_motion(persons, out_dir / (video.stem + PLOT_SUFFIX), info.fps)
+        names.append(video.stem + PLOT_SUFFIX)
     return names
 
 

@@ -86,16 +86,24 @@ COCO_JOINTS: tuple[str, ...] = (
 # Each H36M joint as a weighted sum of COCO joints (weights sum to 1).
 _COCO_WEIGHTS: tuple[dict[int, float], ...] = (
     {11: 0.5, 12: 0.5},  # pelvis: mid-hip
-    {12: 1}, {14: 1}, {16: 1},  # right hip, knee, ankle
-    {11: 1}, {13: 1}, {15: 1},  # left hip, knee, ankle
+    {12: 1},
+    {14: 1},
+    {16: 1},  # right hip, knee, ankle
+    {11: 1},
+    {13: 1},
+    {15: 1},  # left hip, knee, ankle
     {11: 0.25, 12: 0.25, 5: 0.25, 6: 0.25},  # spine: midpoint of mid-hip and mid-shoulder
     {5: 0.5, 6: 0.5},  # thorax: mid-shoulder
     {0: 1},  # neck/nose
     # Head: Human3.6M's head joint is ~11 cm above the nose, about three times the
     # nose-to-eye offset, so extrapolate along that offset: nose + 3 (mid-eye - nose).
     {0: -2.0, 1: 1.5, 2: 1.5},
-    {5: 1}, {7: 1}, {9: 1},  # left shoulder, elbow, wrist
-    {6: 1}, {8: 1}, {10: 1},  # right shoulder, elbow, wrist
+    {5: 1},
+    {7: 1},
+    {9: 1},  # left shoulder, elbow, wrist
+    {6: 1},
+    {8: 1},
+    {10: 1},  # right shoulder, elbow, wrist
 )
 _COCO_TO_H36M = np.zeros((17, 17), np.float32)
 for _h, _weights in enumerate(_COCO_WEIGHTS):

