@@ -22,7 +22,7 @@ import numpy as np
 
 from hotcli.camera import normalize_2d, project, world_to_camera
 from hotcli.errors import HotPoseError
-from hotcli.skeleton import H36M_PARENTS, flip_permutation
+from hotcli.skeleton import H36M_PARENTS, flip_pose
 
 FPS = 50.0  # Human3.6M's capture rate, the rate the lifter is trained at
 
@@ -111,13 +111,6 @@ def camera_view(world: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]
     xyz = cam.to_camera(world)
     uv = cam.to_pixels(xyz)
     return normalize_2d(uv, cam.width, cam.height), (xyz - xyz[..., :1, :]).astype(np.float32)
-
-
-def flip_pose(pose: np.ndarray) -> np.ndarray:
-    """Mirror x and swap left/right joints; works for normalised 2D and for camera-axis 3D."""
-    out = pose[..., flip_permutation(), :].copy()
-    out[..., 0] *= -1
-    return out
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from torch import nn
 from hotcli.camera import normalize_2d
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
-from hotcli.skeleton import flip_permutation
+from hotcli.skeleton import flip_pose
 
 #: The rate the shipped lifter was trained at (Human3.6M's 3D poses are sampled at 50 Hz).
 TRAINING_FPS = 50.0
@@ -159,7 +159,6 @@ class Lifter:
         meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
         self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
         self.autocast_dtype = autocast_dtype
-        self._perm = flip_permutation()
 
     @property
     def name(self) -> str:
@@ -244,13 +243,10 @@ class Lifter:
 
     def _forward(self, windows: np.ndarray) -> np.ndarray:
         """One batched pass, with the mirrored copy in the same batch when flipping."""
-        x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
-        n = len(x)
+        n = len(windows)
         if self.flip:
-            mirrored = x[:, :, self._perm].clone()
-            mirrored[..., 0] *= -1
-            x = torch.cat([x, mirrored])
-        x = x.to(self.device)
+            windows = np.concatenate([windows, flip_pose(windows)])
+        x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
         with torch.inference_mode():
             if self.autocast_dtype is not None:
                 with torch.autocast(self.device.type, dtype=self.autocast_dtype):
@@ -260,9 +256,7 @@ class Lifter:
         y = y.float().cpu().numpy().astype(np.float64)
         if not self.flip:
             return y
-        unmirrored = y[n:][:, :, self._perm]
-        unmirrored[..., 0] *= -1
-        return 0.5 * (y[:n] + unmirrored)
+        return 0.5 * (y[:n] + flip_pose(y[n:]))
 
 
 def _load_weights(weights: str | os.PathLike | None) -> tuple[nn.Module, dict, Path]:

@@ -54,6 +54,16 @@ def flip_permutation() -> np.ndarray:
     return perm
 
 
+def flip_pose(pose: np.ndarray) -> np.ndarray:
+    """Mirror x and swap left and right joints of poses (..., 17, D): 2D or camera-axis 3D.
+
+    Used for flip augmentation in training and flip test-time augmentation when lifting.
+    """
+    out = pose[..., flip_permutation(), :]  # fancy indexing: a copy
+    out[..., 0] *= -1
+    return out
+
+
 def bone_side(parent: int, child: int) -> str:
     """'left', 'right' or 'centre' for drawing limbs in different colours."""
     if child in H36M_LEFT:
@@ -84,27 +94,21 @@ COCO_JOINTS: tuple[str, ...] = (
 )
 
 # Each H36M joint as a weighted sum of COCO joints (weights sum to 1).
+# fmt: off
 _COCO_WEIGHTS: tuple[dict[int, float], ...] = (
-    {11: 0.5, 12: 0.5},  # pelvis: mid-hip
-    {12: 1},
-    {14: 1},
-    {16: 1},  # right hip, knee, ankle
-    {11: 1},
-    {13: 1},
-    {15: 1},  # left hip, knee, ankle
-    {11: 0.25, 12: 0.25, 5: 0.25, 6: 0.25},  # spine: midpoint of mid-hip and mid-shoulder
-    {5: 0.5, 6: 0.5},  # thorax: mid-shoulder
-    {0: 1},  # neck/nose
-    # Head: Human3.6M's head joint is ~11 cm above the nose, about three times the
-    # nose-to-eye offset, so extrapolate along that offset: nose + 3 (mid-eye - nose).
+    {11: 0.5, 12: 0.5},                      # 0 pelvis: mid-hip
+    {12: 1}, {14: 1}, {16: 1},               # 1-3 right hip, knee, ankle
+    {11: 1}, {13: 1}, {15: 1},               # 4-6 left hip, knee, ankle
+    {11: 0.25, 12: 0.25, 5: 0.25, 6: 0.25},  # 7 spine: mid-hip/mid-shoulder midpoint
+    {5: 0.5, 6: 0.5},                        # 8 thorax: mid-shoulder
+    {0: 1},                                  # 9 neck/nose
+    # 10 head: Human3.6M's head joint is ~11 cm above the nose, about three times the
+    # nose-to-eye offset, so extrapolate along it: nose + 3 (mid-eye - nose).
     {0: -2.0, 1: 1.5, 2: 1.5},
-    {5: 1},
-    {7: 1},
-    {9: 1},  # left shoulder, elbow, wrist
-    {6: 1},
-    {8: 1},
-    {10: 1},  # right shoulder, elbow, wrist
+    {5: 1}, {7: 1}, {9: 1},                  # 11-13 left shoulder, elbow, wrist
+    {6: 1}, {8: 1}, {10: 1},                 # 14-16 right shoulder, elbow, wrist
 )
+# fmt: on
 _COCO_TO_H36M = np.zeros((17, 17), np.float32)
 for _h, _weights in enumerate(_COCO_WEIGHTS):
     for _c, _w in _weights.items():
