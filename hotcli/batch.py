@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from hotcli.errors import HotPoseError
+from hotcli.run import positive_int
 
 SUMMARY_STEM = "batch_summary"
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
@@ -77,20 +78,13 @@ def add_arguments(group: argparse._ActionsContainer) -> None:
                        help="also search the subfolders of a folder input")  # fmt: skip
     group.add_argument("--overwrite", action="store_true",
                        help="redo videos with complete results (default: skip them)")  # fmt: skip
-    group.add_argument("--workers", type=_positive_int, default=1, metavar="N",
+    group.add_argument("--workers", type=positive_int, default=1, metavar="N",
                        help="videos processed in parallel on this machine, each process loading "
                        "the models once (default: %(default)s)")  # fmt: skip
     group.add_argument("--ray", default=None, metavar="ADDRESS",
                        help="spread the videos over a Ray cluster: an address, 'auto' (the "
                        "running cluster) or 'local' (start one here), one task per video; "
                        "needs hot-pose[ray] and paths every node can read")  # fmt: skip
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
 
 
 # ------------------------------------------------------------------------------ discovery

@@ -38,6 +38,7 @@ from hotcli import outputs
 from hotcli.errors import HotPoseError
 from hotcli.lift import Lifter, PersonMotion
 from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
+from hotcli.render import RenderOptions
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, iter_frames, probe
 
@@ -65,9 +66,9 @@ class RunOptions:
     quiet: bool = False
     render: bool = True
     layout: str = "side"
-    view_azimuth: float = 35.0
-    view_elevation: float = 15.0
-    trail: int = 0
+    view_azimuth: float = RenderOptions.view_azimuth
+    view_elevation: float = RenderOptions.view_elevation
+    trail: int = RenderOptions.trail
     gif: bool = False
     plot: bool = False
 
@@ -263,7 +264,7 @@ def render_outputs(
     video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo
 ) -> list[str]:
     """The rendered video and the optional GIF preview and motion plot; returns file names."""
-    from hotcli.render import RenderOptions, plot_motion, render_video, write_gif
+    from hotcli.render import plot_motion, render_video, write_gif
 
     render_options = RenderOptions(
         layout=options.layout, view_azimuth=options.view_azimuth,

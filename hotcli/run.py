@@ -24,7 +24,7 @@ from hotcli.errors import HotPoseError
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    "OpenVINO path (default: %(default)s)")  # fmt: skip
     g.add_argument(
         "--imgsz",
-        type=_positive_int,
+        type=positive_int,
         default=d.imgsz,
         help="detection size in pixels; smaller is faster (default: %(default)s)",
     )
@@ -87,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--min-frames",
-        type=_positive_int,
+        type=positive_int,
         default=d.min_frames,
         help="frames a person must be detected in to be lifted (default: %(default)s)",
     )
@@ -109,7 +109,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--batch",
-        type=_positive_int,
+        type=positive_int,
         default=d.batch,
         help="lifter windows per forward pass (default: %(default)s)",
     )
