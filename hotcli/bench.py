@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+from torch.utils.flop_counter import FlopCounterMode
 
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
@@ -30,17 +30,9 @@ from hotcli.errors import HotPoseError
 DEFAULT_CONFIGS = "mixste,hot_mixste,h2ot_mixste,mixste_xs,hot_mixste_xs"
 
 
-def _cpu_sdpa_flops(query_shape, key_shape, value_shape, *args, **kwargs) -> int:
-    return sdpa_flop_count(query_shape, key_shape, value_shape)
-
-
 def count_flops(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """Forward FLOPs of ``model(x)``, counting the CPU fused attention kernel too."""
-    mapping = {}
-    cpu_sdpa = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
-    if cpu_sdpa is not None:  # not in FlopCounterMode's default table
-        mapping[cpu_sdpa] = _cpu_sdpa_flops
-    with torch.no_grad(), FlopCounterMode(display=False, custom_mapping=mapping) as fc:
+    """Forward FLOPs of ``model(x)``."""
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
         model(x)
     return int(fc.get_total_flops())
 

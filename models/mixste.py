@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from models.attention import attend
 from models.config import LifterConfig
 from models.pruning import gather_frames, select_frames
 from models.recovering import AttentionRecovery, interpolate_frames
@@ -46,13 +46,8 @@ class Attention(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         b, n, c = x.shape
         q, k, v = self.qkv(x).view(b, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
-        received = None
-        if want_scores:  # explicit softmax: the pruning step needs the attention map
-            attn = (q @ k.transpose(-2, -1) * (c // self.heads) ** -0.5).softmax(-1)
-            out = attn @ v
-            received = attn.mean(dim=(1, 2))  # (b, n): mean over heads and queries
-        else:
-            out = F.scaled_dot_product_attention(q, k, v)
+        out, attn = attend(q, k, v)
+        received = attn.mean(dim=(1, 2)) if want_scores else None  # (b, n): over heads, queries
         return self.proj(out.transpose(1, 2).reshape(b, n, c)), received
 
 

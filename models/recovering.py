@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from models.attention import attend
 
 
 class AttentionRecovery(nn.Module):
@@ -33,7 +34,7 @@ class AttentionRecovery(nn.Module):
         key, value = kv.view(b * j, k, 2, h, c // h).permute(2, 0, 3, 1, 4)
         q = self.q(self.queries).view(1, -1, h, c // h).transpose(1, 2)
         q = q.expand(b * j, -1, -1, -1)
-        out = F.scaled_dot_product_attention(q, key, value)  # (B*J, H, F, C/H)
+        out, _ = attend(q, key, value)  # (B*J, H, F, C/H)
         out = self.proj(out.transpose(1, 2).reshape(b * j, -1, c))
         out = out + self.queries
         return out.view(b, j, -1, c).permute(0, 2, 1, 3)
