@@ -200,3 +200,25 @@ def test_bad_config_is_rejected():
         TINY.replace(prune="random")
     with pytest.raises(ValueError):
         tiny()(inputs(frames=26))
+
+
+def test_flop_count_includes_attention_products():
+    from hotcli.bench import count_flops
+    from models.mixste import Attention
+
+    n, c, h = 10, 32, 4
+    layer = Attention(c, h)
+    projections = 2 * n * c * 3 * c + 2 * n * c * c  # qkv and output projections
+    products = 2 * (2 * h * n * n * (c // h))  # QKᵀ and AV
+    assert count_flops(lambda x: layer(x), torch.randn(1, n, c)) == projections + products
+
+
+def test_pruning_cuts_flops_as_the_papers_claim():
+    from hotcli.bench import count_flops
+
+    flops = {}
+    for name in ["mixste", "hot_mixste", "h2ot_mixste"]:
+        model = create_model(name).eval()
+        flops[name] = count_flops(model, torch.zeros(1, model.cfg.frames, 17, 2))
+    assert flops["hot_mixste"] / flops["mixste"] < 0.62
+    assert flops["h2ot_mixste"] / flops["mixste"] < 0.45
