@@ -479,7 +479,8 @@ def run_batch(args: argparse.Namespace) -> int:
     """Process every video of ``args.inputs``; 0 when none failed, 1 otherwise (Ctrl-C: raises
     KeyboardInterrupt after writing the summary, which the CLI turns into 130)."""
     from hotcli import outputs
-    from hotcli.pipeline import RunOptions, load_models
+    from hotcli.options import RunOptions
+    from hotcli.pipeline import load_models
 
     options = RunOptions.from_args(args)
     quiet = bool(getattr(args, "quiet", False))

@@ -37,46 +37,14 @@ import hotcli
 from hotcli import outputs
 from hotcli.errors import HotPoseError
 from hotcli.lift import Lifter, PersonMotion
+from hotcli.options import RenderOptions, RunOptions
 from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
-from hotcli.render import RenderOptions
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, iter_frames, probe
 
 RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
 GIF_SUFFIX = "_pose.gif"
 PLOT_SUFFIX = "_motion.png"
-DEFAULT_POSE_MODEL = "yolo11n-pose.pt"
-
-
-@dataclass
-class RunOptions:
-    """Everything that shapes one video's processing (the CLI's options, minus the inputs)."""
-
-    pose_model: str = DEFAULT_POSE_MODEL
-    pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
-    imgsz: int = 640
-    tracker: str = "bytetrack.yaml"
-    person: int | None = None
-    all_persons: bool = False
-    min_frames: int = 10
-    weights: str | None = None  # None: models.default_weights()
-    device: str = "auto"
-    flip: bool = True
-    batch: int = 16
-    quiet: bool = False
-    render: bool = True
-    layout: str = "side"
-    view_azimuth: float = RenderOptions.view_azimuth
-    view_elevation: float = RenderOptions.view_elevation
-    trail: int = RenderOptions.trail
-    gif: bool = False
-    plot: bool = False
-
-    @classmethod
-    def from_args(cls, args: object) -> RunOptions:
-        """Pick the fields from an argparse namespace (unknown attributes are ignored)."""
-        values = {k: getattr(args, k) for k in cls.__dataclass_fields__ if hasattr(args, k)}
-        return cls(**values)
 
 
 @dataclass

@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from hotcli.errors import HotPoseError
+from hotcli.options import DEFAULT_POSE_MODEL
 from hotcli.skeleton import coco_to_h36m
 
-DEFAULT_POSE_MODEL = "yolo11n-pose.pt"
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
 HOW_TO_GET_WEIGHTS = (

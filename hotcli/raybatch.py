@@ -41,7 +41,8 @@ def _video_task(job: Job, options_fields: dict) -> dict:
     """Runs in a Ray worker: one video, with the models cached in the worker process."""
     import torch
 
-    from hotcli.pipeline import RunOptions, load_models
+    from hotcli.options import RunOptions
+    from hotcli.pipeline import load_models
 
     torch.set_num_threads(CPUS_PER_TASK)
     options = RunOptions(**options_fields)

@@ -46,10 +46,9 @@ from hotcli.draw3d import (
     draw_skeleton_2d,
 )
 from hotcli.errors import HotPoseError
+from hotcli.options import RenderOptions
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, VideoWriter, iter_frames, probe
-
-LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
 
 
 class Motion(Protocol):
@@ -61,43 +60,6 @@ class Motion(Protocol):
     interpolated: np.ndarray  # (T,) bool
     keypoints_3d: np.ndarray  # (T, 17, 3) root-relative, camera axes, metres
     keypoints_3d_world: np.ndarray  # (T, 17, 3) upright world, metres
-
-
-@dataclass
-class RenderOptions:
-    """How the rendered video looks; the defaults suit most clips.
-
-    ``view_azimuth`` 0° looks from the filming camera's side; the default 35° turns the
-    viewpoint towards the image's right so depth is visible. ``view_elevation`` is the
-    angle above the ground. ``trail`` draws the last N frames' paths of ankles and
-    wrists. ``min_score``: joints below it are drawn hollow.
-    """
-
-    layout: str = "side"
-    view_azimuth: float = 35.0
-    view_elevation: float = 15.0
-    trail: int = 0
-    max_height: int | None = 1080
-    min_score: float = 0.3
-    legend: bool = True
-
-    def validate(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise HotPoseError(
-                f"unknown layout {self.layout!r}: choose one of {', '.join(LAYOUTS)}"
-            )
-        if not -90.0 <= self.view_elevation <= 90.0:
-            raise HotPoseError(
-                f"--view-elevation must be between -90 and 90, got {self.view_elevation:g}"
-            )
-        if not math.isfinite(self.view_azimuth):
-            raise HotPoseError("--view-azimuth must be a number of degrees")
-        if self.trail < 0:
-            raise HotPoseError(f"--trail must be 0 or more frames, got {self.trail}")
-        if self.max_height is not None and self.max_height < 64:
-            raise HotPoseError(
-                f"the maximum render height must be at least 64 px, got {self.max_height}"
-            )
 
 
 def _even(n: float) -> int:

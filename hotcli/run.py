@@ -20,6 +20,7 @@ import importlib.util
 from pathlib import Path
 
 from hotcli.errors import HotPoseError
+from hotcli.options import DEFAULT_POSE_MODEL, RunOptions
 
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
@@ -39,7 +40,6 @@ def _non_negative_int(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from hotcli.pipeline import DEFAULT_POSE_MODEL, RunOptions
 
     d = RunOptions()
     parser.add_argument(
@@ -184,7 +184,7 @@ def is_single_video(inputs: list[str]) -> bool:
 
 
 def main(args: argparse.Namespace) -> int:
-    from hotcli.pipeline import RunOptions, process_video
+    from hotcli.pipeline import process_video
 
     if is_single_video(args.inputs):
         video = Path(args.inputs[0])

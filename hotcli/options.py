@@ -1,0 +1,79 @@
+"""The options of one video's processing, kept free of heavy imports so `--help` is instant."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from hotcli.errors import HotPoseError
+
+LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
+DEFAULT_POSE_MODEL = "yolo11n-pose.pt"  # Ultralytics' name; found offline by hotcli.pose2d
+
+
+@dataclass
+class RenderOptions:
+    """How the rendered video looks; the defaults suit most clips.
+
+    ``view_azimuth`` 0° looks from the filming camera's side; the default 35° turns the
+    viewpoint towards the image's right so depth is visible. ``view_elevation`` is the
+    angle above the ground. ``trail`` draws the last N frames' paths of ankles and
+    wrists. ``min_score``: joints below it are drawn hollow.
+    """
+
+    layout: str = "side"
+    view_azimuth: float = 35.0
+    view_elevation: float = 15.0
+    trail: int = 0
+    max_height: int | None = 1080
+    min_score: float = 0.3
+    legend: bool = True
+
+    def validate(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise HotPoseError(
+                f"unknown layout {self.layout!r}: choose one of {', '.join(LAYOUTS)}"
+            )
+        if not -90.0 <= self.view_elevation <= 90.0:
+            raise HotPoseError(
+                f"--view-elevation must be between -90 and 90, got {self.view_elevation:g}"
+            )
+        if not math.isfinite(self.view_azimuth):
+            raise HotPoseError("--view-azimuth must be a number of degrees")
+        if self.trail < 0:
+            raise HotPoseError(f"--trail must be 0 or more frames, got {self.trail}")
+        if self.max_height is not None and self.max_height < 64:
+            raise HotPoseError(
+                f"the maximum render height must be at least 64 px, got {self.max_height}"
+            )
+
+
+@dataclass
+class RunOptions:
+    """Everything that shapes one video's processing (the CLI's options, minus the inputs)."""
+
+    pose_model: str = DEFAULT_POSE_MODEL
+    pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
+    imgsz: int = 640
+    tracker: str = "bytetrack.yaml"
+    person: int | None = None
+    all_persons: bool = False
+    min_frames: int = 10
+    weights: str | None = None  # None: models.default_weights()
+    device: str = "auto"
+    flip: bool = True
+    batch: int = 16
+    quiet: bool = False
+    render: bool = True
+    layout: str = "side"
+    view_azimuth: float = RenderOptions.view_azimuth
+    view_elevation: float = RenderOptions.view_elevation
+    trail: int = RenderOptions.trail
+    gif: bool = False
+    plot: bool = False
+
+    @classmethod
+    def from_args(cls, args: object) -> RunOptions:
+        """Pick the fields from an argparse namespace (unknown attributes are ignored)."""
+        values = {k: getattr(args, k) for k in cls.__dataclass_fields__ if hasattr(args, k)}
+        return cls(**values)
