@@ -139,7 +139,9 @@ def main(args: argparse.Namespace) -> int:
         if start.cfg.replace(name=cfg.name) != cfg:
             raise HotPoseError(f"--init weights are a different model ({start.cfg.name})")
         model.load_state_dict(start.state_dict())
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=args.lr, weight_decay=args.weight_decay, fused=True
+    )
     start_epoch, step, best = 0, 0, float("inf")
     last, log = args.out / "last.pt", args.out / "log.csv"
     if args.resume and last.is_file():
