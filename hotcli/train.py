@@ -131,9 +131,10 @@ def main(args: argparse.Namespace) -> int:
 
     torch.manual_seed(args.seed)
     model = create_model(cfg).to(device)
+    init_meta = None
     if args.init:
         try:
-            start, _ = load_checkpoint(args.init)
+            start, init_meta = load_checkpoint(args.init)
         except FileNotFoundError as exc:
             raise HotPoseError(str(exc)) from None
         if start.cfg.replace(name=cfg.name) != cfg:
@@ -166,6 +167,7 @@ def main(args: argparse.Namespace) -> int:
         "precision": args.precision,
         "epochs": args.epochs,
         "init": args.init,
+        "init_meta": init_meta,  # what the starting weights were trained on and scored
     }
     autocast = args.precision == "bf16"
     for epoch in range(start_epoch, args.epochs):

@@ -68,4 +68,7 @@ def test_init_from_weights_continues_learning(tmp_path):
     first = list(csv.DictReader((tmp_path / "a" / "log.csv").open()))
     warm = list(csv.DictReader((tmp_path / "b" / "log.csv").open()))
     assert float(warm[0]["train_loss"]) < float(first[0]["train_loss"])
+    # The new weights say where they started: the starting run's subjects and validation.
+    start = load_checkpoint(tmp_path / "b" / "best.pt")[1]["init_meta"]
+    assert start["train_subjects"] == "S1" and start["val_mpjpe_mm"] > 0
     assert train(tmp_path, tmp_path / "c", "--init", "no-such-weights") == 2
