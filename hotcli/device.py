@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from hotcli.errors import HotPoseError
@@ -22,3 +24,11 @@ def pick_device(name: str) -> torch.device:
             )
         return torch.device(name)
     raise HotPoseError(f"unknown device {name!r}: use auto, cpu or cuda")
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (respects ``taskset`` and container CPU sets)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from hotcli.data import Augment, camera_view, corrupt_2d, load_sequences
-from hotcli.device import pick_device
+from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.lift import Lifter
 from hotcli.metrics import mpjpe, p_mpjpe
@@ -135,7 +135,7 @@ def main(args: argparse.Namespace) -> int:
         raise HotPoseError(str(exc)) from None
     model.to(device)
     seqs = load_sequences(args.data, args.cameras, subjects)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cpus())
     result = evaluate(
         model, seqs, flip=not args.no_flip, noise=args.noise, device=device, progress=not args.quiet
     )

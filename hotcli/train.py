@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from hotcli.data import Augment, ClipSampler, load_sequences
-from hotcli.device import pick_device
+from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.evaluate import DEFAULT_DATA, evaluate
 
@@ -48,6 +48,21 @@ def lr_at(step: int, total: int, warmup: int, peak: float, floor: float = 0.01) 
         return peak * (step + 1) / warmup
     t = min(1.0, (step - warmup) / max(1, total - warmup))
     return peak * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def native_bf16() -> bool:
+    """Whether this CPU computes in bf16 natively (otherwise bf16 is emulated, and slower)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(f in flags for f in ("avx512_bf16", "amx_bf16"))
+
+
+def use_bf16(precision: str, device: torch.device) -> bool:
+    if precision == "auto":
+        return device.type == "cuda" or native_bf16()
+    return precision == "bf16"
 
 
 def plot_curve(csv_path: Path, png_path: Path) -> None:
@@ -73,6 +88,29 @@ def plot_curve(csv_path: Path, png_path: Path) -> None:
     plt.close(fig)
 
 
+def augment_from_args(args: argparse.Namespace) -> Augment:
+    """The augmentations a ``hot-pose train`` command line asks for."""
+    aug = replace(Augment.none(), flip=True) if args.no_augment else Augment()
+    changes: dict = {}
+    for name in ("virtual_cameras", "noise", "jitter", "bad_joints", "scale_shift"):
+        value = getattr(args, name)
+        if value is not None:
+            if not 0 <= value <= 1:
+                raise HotPoseError(f"--{name.replace('_', '-')} must be between 0 and 1")
+            changes[name] = value
+    if args.strides:
+        try:
+            strides = tuple(int(v) for v in args.strides.split(","))
+        except ValueError:
+            strides = ()
+        if not strides or min(strides) < 1:
+            raise HotPoseError("--strides must be positive integers, e.g. 1,1,1,2,3")
+        changes["strides"] = strides
+    if args.no_flip:
+        changes["flip"] = False
+    return replace(aug, **changes)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
     a("--config", default="hot_mixste_xs", help="model config name (see `hot-pose bench --list`)")
@@ -92,11 +130,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--resume", action="store_true", help="continue from OUT/last.pt")
     a("--init", default=None, help="start from these weights (a name in weights/ or a path)")
     a("--no-augment", action="store_true", help="switch every augmentation off but flip")
+    g = parser.add_argument_group(
+        "augmentations", "each overrides its default (or the --no-augment setting)"
+    )
+    g.add_argument("--no-flip", action="store_true", help="no horizontal flips")
+    g.add_argument(
+        "--virtual-cameras",
+        type=float,
+        metavar="SHARE",
+        help=f"share of clips seen through a random virtual camera ({Augment.virtual_cameras})",
+    )
+    g.add_argument(
+        "--noise",
+        type=float,
+        metavar="STD",
+        help=f"2D noise, std as a share of the person's height ({Augment.noise})",
+    )
+    g.add_argument("--jitter", type=float, metavar="STD", help=f"slow 2D drift ({Augment.jitter})")
+    g.add_argument(
+        "--bad-joints",
+        type=float,
+        metavar="P",
+        help=f"probability of a dropped or wrong joint ({Augment.bad_joints})",
+    )
+    g.add_argument(
+        "--scale-shift", type=float, metavar="S", help=f"2D zoom and shift ({Augment.scale_shift})"
+    )
+    g.add_argument(
+        "--strides",
+        metavar="LIST",
+        help="temporal strides drawn per clip, e.g. 1,1,1,2,3 (frame rates)",
+    )
     a(
         "--precision",
-        choices=["bf16", "fp32"],
-        default="bf16",
-        help="autocast precision of the forward pass (bf16 is ~2.5x faster on CPUs with AVX-512)",
+        choices=["auto", "bf16", "fp32"],
+        default="auto",
+        help="autocast precision of the forward pass; auto: bf16 on a GPU or a CPU with native "
+        "bf16 (AVX512-BF16 or AMX), ~2.5x faster there, else fp32 (emulated bf16 is ~2x slower)",
     )
     a("--max-steps", type=int, default=0, help="stop after this many steps in total (tests)")
     a("--quiet", action="store_true")
@@ -107,6 +177,7 @@ def main(args: argparse.Namespace) -> int:
 
     from models import create_model, get_config, load_checkpoint, save_checkpoint
 
+    aug = augment_from_args(args)
     for path in (args.data, args.cameras):
         if not Path(path).is_file():
             raise HotPoseError(f"{path} not found (see ../shared/data/README.md)")
@@ -115,10 +186,9 @@ def main(args: argparse.Namespace) -> int:
     except KeyError as exc:
         raise HotPoseError(str(exc.args[0])) from None
     device = pick_device(args.device)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(usable_cpus())
     args.out.mkdir(parents=True, exist_ok=True)
 
-    aug = replace(Augment.none(), flip=True) if args.no_augment else Augment()
     train_seqs = load_sequences(args.data, args.cameras, args.train_subjects.split(","))
     val_seqs = (
         load_sequences(args.data, args.cameras, args.val_subjects.split(","))
@@ -164,12 +234,12 @@ def main(args: argparse.Namespace) -> int:
         "batch": args.batch,
         "lr": args.lr,
         "clip_stride": args.clip_stride,
-        "precision": args.precision,
+        "precision": "bf16" if use_bf16(args.precision, device) else "fp32",
         "epochs": args.epochs,
         "init": args.init,
         "init_meta": init_meta,  # what the starting weights were trained on and scored
     }
-    autocast = args.precision == "bf16"
+    autocast = use_bf16(args.precision, device)
     for epoch in range(start_epoch, args.epochs):
         rng = np.random.default_rng([args.seed, epoch])
         model.train()

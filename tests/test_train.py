@@ -72,3 +72,40 @@ def test_init_from_weights_continues_learning(tmp_path):
     start = load_checkpoint(tmp_path / "b" / "best.pt")[1]["init_meta"]
     assert start["train_subjects"] == "S1" and start["val_mpjpe_mm"] > 0
     assert train(tmp_path, tmp_path / "c", "--init", "no-such-weights") == 2
+
+
+def parse_train(*argv):
+    import argparse
+
+    from hotcli import train as train_mod
+
+    parser = argparse.ArgumentParser()
+    train_mod.add_arguments(parser)
+    return train_mod.augment_from_args(parser.parse_args(list(argv)))
+
+
+def test_each_augmentation_is_switchable():
+    from hotcli.data import Augment
+
+    assert parse_train() == Augment()
+    aug = parse_train("--virtual-cameras", "0.3", "--strides", "1,2", "--no-flip")
+    assert (aug.virtual_cameras, aug.strides, aug.flip) == (0.3, (1, 2), False)
+    assert aug.noise == Augment().noise  # the rest keep their defaults
+    only_noise = parse_train("--no-augment", "--noise", "0.02")
+    assert only_noise.noise == 0.02 and only_noise.flip and only_noise.virtual_cameras == 0
+    assert only_noise.strides == (1,) and only_noise.bad_joints == 0
+
+
+def test_bad_augmentation_values_are_one_line_errors(capsys):
+    assert main(["train", "--virtual-cameras", "1.5"]) == 2
+    assert "--virtual-cameras must be between 0 and 1" in capsys.readouterr().err
+    assert main(["train", "--strides", "1,0"]) == 2
+    assert "--strides" in capsys.readouterr().err
+
+
+def test_precision_auto_uses_bf16_only_where_it_is_native():
+    from hotcli.train import native_bf16, use_bf16
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert use_bf16("auto", cpu) == native_bf16()
+    assert use_bf16("auto", cuda) and use_bf16("bf16", cpu) and not use_bf16("fp32", cuda)
