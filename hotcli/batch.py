@@ -358,7 +358,9 @@ def run_pool(todo: Sequence[tuple[int, Job]], options, workers: int, record: Rec
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    from hotcli.device import usable_cpus
+
+    threads = max(1, usable_cpus() // workers)
     executor = ProcessPoolExecutor(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker, initargs=(options, threads),

@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from hotcli.device import pick_device
+from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 
 DEFAULT_CONFIGS = "mixste,hot_mixste,h2ot_mixste,mixste_xs,hot_mixste_xs"
@@ -125,7 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from models import get_config, list_models
 
-    torch.set_num_threads(args.threads or os.cpu_count() or 1)
+    torch.set_num_threads(args.threads or usable_cpus())
     if args.list:
         for name in list_models():
             cfg = get_config(name)

@@ -225,6 +225,7 @@ def main(args: argparse.Namespace) -> int:
     elif log.exists():
         log.unlink()
 
+    autocast = use_bf16(args.precision, device)
     meta = {
         "data": str(args.data.name),
         "train_subjects": args.train_subjects,
@@ -234,12 +235,11 @@ def main(args: argparse.Namespace) -> int:
         "batch": args.batch,
         "lr": args.lr,
         "clip_stride": args.clip_stride,
-        "precision": "bf16" if use_bf16(args.precision, device) else "fp32",
+        "precision": "bf16" if autocast else "fp32",
         "epochs": args.epochs,
         "init": args.init,
         "init_meta": init_meta,  # what the starting weights were trained on and scored
     }
-    autocast = use_bf16(args.precision, device)
     for epoch in range(start_epoch, args.epochs):
         rng = np.random.default_rng([args.seed, epoch])
         model.train()
