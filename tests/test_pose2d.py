@@ -140,6 +140,40 @@ def test_openvino_copy_is_cached_and_agrees_with_pytorch(example_video, pose_mod
     assert np.median(diff) < 1.5 and np.percentile(diff, 90) < 4.0
 
 
+def test_calibration_frames_are_spread_over_the_videos(example_video):
+    from hotcli.export import calibration_frames
+
+    info = probe(example_video)
+    frames = calibration_frames([example_video, example_video], 7)
+    assert len(frames) == 7 and frames[0].shape == (info.height, info.width, 3)
+    first, last = next(iter_frames(example_video, info)), frames[3]
+    assert np.array_equal(frames[0], first) and not np.array_equal(last, first)
+    with pytest.raises(HotPoseError, match="at least 1"):
+        calibration_frames([example_video], 0)
+
+
+def test_int8_export_finds_the_dancer_close_to_the_float_model(example_video, pose_model, tmp_path):
+    pytest.importorskip("openvino")
+    pytest.importorskip("nncf")
+    from hotcli.export import export_pose_model
+
+    int8 = export_pose_model(
+        int8=True, calibration=[example_video], calibration_size=12, out_dir=tmp_path
+    )
+    assert int8.name == "yolo11n-pose_int8_openvino_model"
+    assert [p.name for p in tmp_path.iterdir()] == [int8.name]  # no leftovers
+    assert (int8 / "metadata.yaml").is_file()
+    info = probe(example_video)
+    frames = list(itertools.islice(iter_frames(example_video, info), 20))
+    ref = select_tracks(
+        track_people(frames, 20, pose_model, imgsz=640, progress=False), min_frames=5
+    )[0]
+    got = select_tracks(track_people(frames, 20, int8, imgsz=640, progress=False), min_frames=5)[0]
+    check_dancer(got, 20, info.width, info.height)
+    shift = np.linalg.norm(got.keypoints - ref.keypoints, axis=-1)
+    assert np.median(shift) < 8  # the dancer is ~350 px tall; float copies agree within ~1 px
+
+
 def test_nobody_on_an_empty_stage(pose_model):
     frames = [np.full((240, 320, 3), 90, np.uint8)] * 4
     tracks = track_people(frames, 4, pose_model, imgsz=320, progress=False)
@@ -216,4 +250,9 @@ def test_export_command_rejects_bad_options(capsys, tmp_path):
     onnx.write_bytes(b"x")
     assert main(["export", "--pose-model", str(onnx), "-o", str(tmp_path)]) == 2
     assert "not PyTorch weights" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+    assert main(["export", "--int8", "--format", "onnx", "-o", str(tmp_path)]) == 2
+    assert "--format openvino only" in capsys.readouterr().err
+    assert main(["export", "--calibration", str(onnx), "-o", str(tmp_path)]) == 2
+    assert "only matters with --int8" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
