@@ -164,7 +164,11 @@ def export_pose_model(
     work = _work_dir(target)
     try:
         float_model = _export(source, fmt, imgsz, work / "float_openvino_model", replace=True)
-        quantize_openvino(float_model, frames, work / target.name, imgsz)
+        try:
+            quantize_openvino(float_model, frames, work / target.name, imgsz)
+        except Exception as exc:  # noqa: BLE001 - NNCF's and OpenVINO's failures, one line
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise HotPoseError(f"quantising {source} to int8 failed: {reason}") from None
         if target.is_dir():
             shutil.rmtree(target)
         os.replace(work / target.name, target)
