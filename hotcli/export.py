@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotcli.errors import HotPoseError
+from hotcli.errors import HotPoseError, first_line
 from hotcli.pose2d import DEFAULT_POSE_MODEL, is_exported, quiet_ultralytics, resolve_pose_model
 
 FORMATS = {"openvino": ("openvino",), "onnx": ("onnx", "onnxruntime")}
@@ -167,7 +167,7 @@ def export_pose_model(
         try:
             quantize_openvino(float_model, frames, work / target.name, imgsz)
         except Exception as exc:  # noqa: BLE001 - NNCF's and OpenVINO's failures, one line
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            reason = first_line(exc)
             raise HotPoseError(f"quantising {source} to int8 failed: {reason}") from None
         if target.is_dir():
             shutil.rmtree(target)
@@ -274,7 +274,7 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
     except HotPoseError:
         raise
     except Exception as exc:  # noqa: BLE001 - the exporter's many failure modes, one line
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise HotPoseError(f"exporting {source} to {fmt} failed: {reason}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)

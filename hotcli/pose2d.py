@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotcli.errors import HotPoseError
+from hotcli.errors import HotPoseError, first_line
 from hotcli.options import DEFAULT_POSE_MODEL
 from hotcli.skeleton import coco_to_h36m
 
@@ -148,7 +148,7 @@ def load_pose_model(model: str | os.PathLike):
     try:
         yolo = YOLO(str(model), task="pose")
     except Exception as exc:  # noqa: BLE001 - any failure to load is about the user's weights
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise HotPoseError(f"cannot load pose model {model}: {reason}") from None
     if yolo.task != "pose":
         raise HotPoseError(f"{model} is a {yolo.task} model, not a pose model")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hotcli.batch import INTERRUPTED, Job, make_row, process_job
-from hotcli.errors import HotPoseError
+from hotcli.errors import HotPoseError, first_line
 
 CPUS_PER_TASK = 1
 _models_cache: dict = {}
@@ -138,5 +138,5 @@ def _task_row(ray, ref, job: Job) -> dict | None:
     except ray.exceptions.TaskCancelledError:
         return None
     except ray.exceptions.RayError as exc:  # the worker died, or the node was lost
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         return make_row(job, "failed", error=f"Ray task failed: {message}")
