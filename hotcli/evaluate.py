@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -121,6 +122,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def trained_on(meta: dict) -> set[str]:
+    """Every subject the weights were trained on, through the chain of ``--init`` stages."""
+    subjects: set[str] = set()
+    while meta:
+        subjects.update(s for s in str(meta.get("train_subjects", "")).split(",") if s)
+        meta = meta.get("init_meta") or {}
+    return subjects
+
+
 def main(args: argparse.Namespace) -> int:
     from models import default_weights, load_checkpoint
 
@@ -145,6 +155,8 @@ def main(args: argparse.Namespace) -> int:
         noise=args.noise,
         subjects=sorted({s.subject for s in seqs}),
     )
+    # A score on subjects the weights have seen is not a held-out score: say so, loudly.
+    result["seen_in_training"] = sorted(trained_on(meta) & set(result["subjects"]))
     width = max(len(a) for a in result["per_action"])
     print(f"{'action':<{width}}  MPJPE mm  P-MPJPE mm  frames")
     for action, row in result["per_action"].items():
@@ -155,6 +167,9 @@ def main(args: argparse.Namespace) -> int:
         f"{'mean':<{width}}  {result['mpjpe_mm']:8.1f}  {result['p_mpjpe_mm']:10.1f}  "
         f"{result['frames']}"
     )
+    if result["seen_in_training"]:
+        seen = ", ".join(result["seen_in_training"])
+        print(f"note: these weights were trained on {seen}: not a held-out score", file=sys.stderr)
     if args.json:
         tmp = args.json.with_name(args.json.name + ".tmp")
         tmp.write_text(json.dumps(result, indent=2))

@@ -74,6 +74,18 @@ def test_init_from_weights_continues_learning(tmp_path):
     assert train(tmp_path, tmp_path / "c", "--init", "no-such-weights") == 2
 
 
+def test_trained_on_follows_the_init_chain():
+    from hotcli.evaluate import trained_on
+
+    final = {
+        "train_subjects": "S1,S5,S6,S7,S8",
+        "init_meta": {"train_subjects": "S1,S5", "init_meta": {"train_subjects": "S9"}},
+    }
+    assert trained_on(final) == {"S1", "S5", "S6", "S7", "S8", "S9"}
+    assert trained_on({"train_subjects": "S1,S5,S6,S7"}) & {"S8"} == set()
+    assert trained_on({}) == set()
+
+
 def parse_train(*argv):
     import argparse
 
