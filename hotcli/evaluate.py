@@ -3,7 +3,9 @@
 The 2D input is the ground-truth 3D projected through each real camera (with lens
 distortion); every frame of every sequence and camera is scored, errors are averaged
 per action and then over actions, in millimetres. Flip test-time augmentation is on
-by default. ``--noise`` adds detector-like 2D noise to show robustness.
+by default. ``--noise`` adds detector-like 2D noise to show robustness. As in
+``hot-pose VIDEO``, each bone gets one length per sequence unless ``--free-bones``; the
+network's own score (free bones) is reported beside it.
 
 Works unchanged on any file of the same layout (other subjects, same keys and cameras).
 """
@@ -25,6 +27,7 @@ from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.lift import Lifter
 from hotcli.metrics import mpjpe, p_mpjpe
+from hotcli.skeleton import fix_bone_lengths
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
 
@@ -38,8 +41,13 @@ def evaluate(
     device: str | torch.device = "cpu",
     seed: int = 0,
     progress: bool = False,
+    fixed_bones: bool = True,
 ) -> dict:
-    """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick)."""
+    """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick).
+
+    With ``fixed_bones`` the scores are those of the tool's output (one length per bone),
+    and ``network_only`` holds the network's own overall scores, from the same pass.
+    """
     rng = np.random.default_rng(seed)
     noise_aug = Augment(
         flip=False,
@@ -52,6 +60,8 @@ def evaluate(
     )
     errors: dict[str, list[np.ndarray]] = defaultdict(list)
     aligned: dict[str, list[np.ndarray]] = defaultdict(list)
+    free: dict[str, list[np.ndarray]] = defaultdict(list)  # network alone, per action
+    free_aligned: dict[str, list[np.ndarray]] = defaultdict(list)
     jobs = [
         (seq, cam)
         for i, seq in enumerate(sequences)
@@ -63,14 +73,18 @@ def evaluate(
 
         jobs = tqdm(jobs, desc="eval", unit="view")
     # The same windowing, blending and flip averaging as `hot-pose VIDEO` (at 50 Hz already).
-    lifter = Lifter(model=model, device=str(device), flip=flip, batch=32)
+    lifter = Lifter(model=model, device=str(device), flip=flip, batch=32, fixed_bones=False)
     for seq, cam in jobs:
         pose2d, gt = camera_view(seq.world, cam)
         if noise > 0:
             pose2d = corrupt_2d(pose2d, noise_aug, rng)
-        pred = lifter.lift_normalised(pose2d)
+        network = lifter.lift_normalised(pose2d)
+        pred = fix_bone_lengths(network) if fixed_bones else network
         errors[seq.action].append(mpjpe(pred, gt))
         aligned[seq.action].append(p_mpjpe(pred, gt))
+        if fixed_bones:
+            free[seq.action].append(mpjpe(network, gt))
+            free_aligned[seq.action].append(p_mpjpe(network, gt))
     per_action = {
         a: {
             "mpjpe_mm": float(np.concatenate(errors[a]).mean() * 1000),
@@ -79,12 +93,21 @@ def evaluate(
         }
         for a in sorted(errors)
     }
-    return {
+    result = {
         "mpjpe_mm": float(np.mean([v["mpjpe_mm"] for v in per_action.values()])),
         "p_mpjpe_mm": float(np.mean([v["p_mpjpe_mm"] for v in per_action.values()])),
         "frames": int(sum(v["frames"] for v in per_action.values())),
         "per_action": per_action,
+        "fixed_bones": fixed_bones,
     }
+    if fixed_bones:
+        result["network_only"] = {
+            "mpjpe_mm": float(np.mean([np.concatenate(v).mean() * 1000 for v in free.values()])),
+            "p_mpjpe_mm": float(
+                np.mean([np.concatenate(v).mean() * 1000 for v in free_aligned.values()])
+            ),
+        }
+    return result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,6 +134,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="lifter weights: a name in weights/ or a path (default: shipped)",
     )
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
+    parser.add_argument(
+        "--free-bones",
+        action="store_true",
+        help="score the network's own bone lengths only (default: one length per bone, "
+        "as hot-pose VIDEO writes; the network's own score is printed beside it)",
+    )
     parser.add_argument(
         "--noise",
         type=float,
@@ -147,7 +176,13 @@ def main(args: argparse.Namespace) -> int:
     seqs = load_sequences(args.data, args.cameras, subjects)
     torch.set_num_threads(usable_cpus())
     result = evaluate(
-        model, seqs, flip=not args.no_flip, noise=args.noise, device=device, progress=not args.quiet
+        model,
+        seqs,
+        flip=not args.no_flip,
+        noise=args.noise,
+        device=device,
+        progress=not args.quiet,
+        fixed_bones=not args.free_bones,
     )
     result.update(
         weights=str(args.weights or default_weights()),
@@ -167,6 +202,12 @@ def main(args: argparse.Namespace) -> int:
         f"{'mean':<{width}}  {result['mpjpe_mm']:8.1f}  {result['p_mpjpe_mm']:10.1f}  "
         f"{result['frames']}"
     )
+    if "network_only" in result:
+        free = result["network_only"]
+        print(
+            f"{'network alone (--free-bones)':<{width}}  {free['mpjpe_mm']:8.1f}  "
+            f"{free['p_mpjpe_mm']:10.1f}"
+        )
     if result["seen_in_training"]:
         seen = ", ".join(result["seen_in_training"])
         print(f"note: these weights were trained on {seen}: not a held-out score", file=sys.stderr)

@@ -20,6 +20,9 @@ it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame 
    both go through the network in the same batch.
 4. **Batching and device.** Windows are stacked ``batch`` at a time under
    ``torch.inference_mode`` on the chosen device.
+5. **Bone lengths.** By default each bone gets one length over the sequence
+   (:func:`hotcli.skeleton.fix_bone_lengths`); ``fixed_bones=False`` keeps the network's
+   own, which vary from frame to frame.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from torch import nn
 from hotcli.camera import normalize_2d
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
-from hotcli.skeleton import flip_pose
+from hotcli.skeleton import fix_bone_lengths, flip_pose
 
 #: The rate the shipped lifter was trained at (Human3.6M's 3D poses are sampled at 50 Hz).
 TRAINING_FPS = 50.0
@@ -144,6 +147,7 @@ class Lifter:
         training_fps: float | None = None,
         hop: int | None = None,
         autocast_dtype: torch.dtype | None = None,
+        fixed_bones: bool = True,
     ) -> None:
         self.device = pick_device(device)
         self.meta: dict = {}
@@ -159,6 +163,7 @@ class Lifter:
         meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
         self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
         self.autocast_dtype = autocast_dtype
+        self.fixed_bones = fixed_bones
 
     @property
     def name(self) -> str:
@@ -212,7 +217,8 @@ class Lifter:
             padded = np.concatenate([np.repeat(x[:1], f // 2, 0), x,
                                      np.repeat(x[-1:], f - 1 - f // 2, 0)])  # fmt: skip
             out = np.concatenate(list(self._run(padded, np.arange(length), progress)))
-            return out[:, 0] - out[:, 0, ROOT : ROOT + 1]
+            pose = out[:, 0] - out[:, 0, ROOT : ROOT + 1]
+            return fix_bone_lengths(pose) if self.fixed_bones else pose
         left = max(0, (f - length) // 2)
         right = max(0, f - length - left)
         padded = np.concatenate([np.repeat(x[:1], left, 0), x, np.repeat(x[-1:], right, 0)])
@@ -227,7 +233,8 @@ class Lifter:
                 norm[s : s + f] += weight
             done += len(out)
         pose = (total / norm)[left : left + length]
-        return pose - pose[:, ROOT : ROOT + 1]
+        pose = pose - pose[:, ROOT : ROOT + 1]
+        return fix_bone_lengths(pose) if self.fixed_bones else pose
 
     def _run(
         self, padded: np.ndarray, starts: np.ndarray, progress: Callable[[int], None] | None

@@ -62,6 +62,7 @@ class RunOptions:
     weights: str | None = None  # None: models.default_weights()
     device: str = "auto"
     flip: bool = True
+    fixed_bones: bool = True  # one length per bone (hotcli.skeleton.fix_bone_lengths)
     batch: int = 16
     quiet: bool = False
     render: bool = True

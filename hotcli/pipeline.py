@@ -62,7 +62,8 @@ class Models:
 
 def load_models(options: RunOptions) -> Models:
     """Resolve the pose weights and load the lifter (device errors surface here)."""
-    lifter = Lifter(options.weights, device=options.device, flip=options.flip, batch=options.batch)
+    lifter = Lifter(options.weights, device=options.device, flip=options.flip,
+                    batch=options.batch, fixed_bones=options.fixed_bones)  # fmt: skip
     path = resolve_pose_model(options.pose_model)
     if options.pose_backend != "pytorch" and lifter.device.type == "cpu":
         from hotcli.export import openvino_pose_model
@@ -189,6 +190,7 @@ def _process(
         "weights": str(models.lifter.weights or models.lifter.name),
         "pose_model": models.pose_model_path or str(models.pose_model),
         "flip": models.lifter.flip,
+        "fixed_bones": models.lifter.fixed_bones,
         "imgsz": options.imgsz,
         "files": sorted({f for names in files.values() for f in names} | set(extra_files)),
         "timings_s": {k: round(v, 4) for k, v in timings.items()},

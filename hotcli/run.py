@@ -108,6 +108,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="turn off flip test-time augmentation (about 2x faster lifting)",
     )
     g.add_argument(
+        "--free-bones",
+        dest="fixed_bones",
+        action="store_false",
+        help="keep the network's own bone lengths, which vary from frame to frame "
+        "(default: one length per bone over the video)",
+    )
+    g.add_argument(
         "--batch",
         type=positive_int,
         default=d.batch,

@@ -64,6 +64,45 @@ def flip_pose(pose: np.ndarray) -> np.ndarray:
     return out
 
 
+def bone_lengths(poses: np.ndarray) -> np.ndarray:
+    """Lengths (..., 16) of the bones of poses (..., 17, 3), in :data:`H36M_BONES` order."""
+    parents, children = zip(*H36M_BONES, strict=True)
+    return np.linalg.norm(poses[..., children, :] - poses[..., parents, :], axis=-1)
+
+
+#: The percentile of each bone's predicted lengths that :func:`fix_bone_lengths` keeps.
+BONE_LENGTH_PERCENTILE = 75.0
+
+
+def fix_bone_lengths(poses: np.ndarray, percentile: float = BONE_LENGTH_PERCENTILE) -> np.ndarray:
+    """Give each bone one length over the whole sequence, keeping its direction per frame.
+
+    A person's bones do not change length, but a lifter's guesses do: it cannot see depth,
+    and it shortens a limb that points towards the camera (short in 2D). So the length
+    kept is a high percentile of the predicted ones, not their mean; left and right are
+    averaged. The pose is rebuilt from the root outwards, each joint placed at its
+    parent plus the predicted bone direction times the kept length. On Human3.6M S8
+    (held out, ground-truth 2D) this lowered MPJPE by about 3 mm; the percentile was
+    picked on half of S8's sequences and checked on the other half (see the model card).
+    """
+    poses = np.asarray(poses, dtype=np.float64)
+    if len(poses) == 0:
+        return poses.copy()
+    length = np.percentile(bone_lengths(poses), percentile, axis=0)
+    index = {child: i for i, (_, child) in enumerate(H36M_BONES)}
+    for left, right in zip(H36M_LEFT, H36M_RIGHT, strict=True):
+        length[index[left]] = length[index[right]] = (
+            length[index[left]] + length[index[right]]
+        ) / 2
+    out = poses.copy()
+    for i, (parent, child) in enumerate(H36M_BONES):  # parents come before their children
+        bone = poses[:, child] - poses[:, parent]
+        norm = np.linalg.norm(bone, axis=-1, keepdims=True)
+        direction = np.divide(bone, norm, out=np.zeros_like(bone), where=norm > 1e-9)
+        out[:, child] = out[:, parent] + direction * length[i]
+    return out
+
+
 def bone_side(parent: int, child: int) -> str:
     """'left', 'right' or 'centre' for drawing limbs in different colours."""
     if child in H36M_LEFT:

@@ -276,9 +276,9 @@ def main(args: argparse.Namespace) -> int:
         val = float("nan")
         if val_seqs:
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                val = evaluate(model, val_seqs, flip=False, cameras="one", device=device)[
-                    "mpjpe_mm"
-                ]
+                val = evaluate(
+                    model, val_seqs, flip=False, cameras="one", device=device, fixed_bones=False
+                )["mpjpe_mm"]
         row = {
             "epoch": epoch + 1,
             "step": step,

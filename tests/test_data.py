@@ -18,7 +18,15 @@ from hotcli.data import (
     load_sequences,
     virtual_camera,
 )
-from hotcli.skeleton import H36M_LEFT, H36M_RIGHT, coco_to_h36m, flip_permutation
+from hotcli.skeleton import (
+    H36M_BONES,
+    H36M_LEFT,
+    H36M_RIGHT,
+    bone_lengths,
+    coco_to_h36m,
+    fix_bone_lengths,
+    flip_permutation,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
 
@@ -73,6 +81,36 @@ def test_coco_to_h36m_midpoints_and_confidences():
     assert np.allclose(out[0], [20, 100]) and np.allclose(out[8], [20, 40])
     assert np.allclose(out[7], [20, 70]) and np.allclose(out[1], [30, 100])
     assert conf[0] == pytest.approx(0.2) and conf[4] == 1.0
+
+
+def test_fixed_bone_lengths_leave_a_rigid_skeleton_alone():
+    pose = upright_person()
+    np.testing.assert_allclose(fix_bone_lengths(pose), pose, atol=1e-6)
+    assert fix_bone_lengths(pose[:0]).shape == (0, 17, 3)
+
+
+def test_fixed_bone_lengths_keep_directions_and_a_high_percentile():
+    rng = np.random.default_rng(3)
+    pose = upright_person(40).astype(np.float64)
+    squeezed = pose.copy()  # every bone shortened by its own random factor in each frame
+    for parent, child in H36M_BONES:
+        scale = rng.uniform(0.6, 1.0, size=(len(pose), 1))
+        squeezed[:, child] = squeezed[:, parent] + scale * (pose[:, child] - pose[:, parent])
+    fixed = fix_bone_lengths(squeezed)
+    lengths = bone_lengths(fixed)
+    assert lengths.std(axis=0).max() < 1e-9  # one length per bone
+    left = [i for i, (_, c) in enumerate(H36M_BONES) if c in H36M_LEFT]
+    right = [i for i, (_, c) in enumerate(H36M_BONES) if c in H36M_RIGHT]
+    np.testing.assert_allclose(lengths[0, left], lengths[0, right])
+    spine = [i for i, (_, c) in enumerate(H36M_BONES) if c in (7, 8, 9, 10)]
+    expected = np.percentile(bone_lengths(squeezed)[:, spine], 75, axis=0)
+    np.testing.assert_allclose(lengths[0, spine], expected)
+    for parent, child in H36M_BONES:
+        a = fixed[:, child] - fixed[:, parent]
+        b = squeezed[:, child] - squeezed[:, parent]
+        cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+        np.testing.assert_allclose(cos, 1.0, atol=1e-9)
+    np.testing.assert_array_equal(fixed[:, 0], squeezed[:, 0])
 
 
 def test_action_names_merge_takes():

@@ -1,4 +1,8 @@
-"""The lifter's bookkeeping: rate resampling, padding, blended windows, flip TTA, devices."""
+"""The lifter's bookkeeping: rate resampling, padding, blended windows, flip TTA, devices.
+
+The stand-in networks here are per-frame linear maps, so the exact answer is known; the
+tests of windowing switch off the bone-length fit, one test checks it is on by default.
+"""
 
 from types import SimpleNamespace
 
@@ -17,6 +21,7 @@ from hotcli.lift import (
     window_starts,
     window_weights,
 )
+from hotcli.skeleton import bone_lengths, fix_bone_lengths
 
 F = 27
 W, H = 640, 480
@@ -84,7 +89,7 @@ LENGTHS = [1, 2, F - 1, F, F + 1, 3 * F + 7]
 @pytest.mark.parametrize("flip", [False, True])
 def test_blended_windows_equal_per_frame_result_at_training_rate(length, flip):
     model = PerFrame()
-    lifter = Lifter(model=model, device="cpu", flip=flip, batch=2)
+    lifter = Lifter(model=model, device="cpu", flip=flip, batch=2, fixed_bones=False)
     pixels = wiggly(length)
     out = lifter.lift(pixels, W, H, fps=50.0)
     assert out.shape == (length, 17, 3) and out.dtype == np.float32
@@ -96,7 +101,7 @@ def test_blended_windows_equal_per_frame_result_at_training_rate(length, flip):
 @pytest.mark.parametrize("length", LENGTHS)
 def test_any_rate_and_length_keeps_frame_count_and_is_seamless(fps, length):
     model = PerFrame()
-    lifter = Lifter(model=model, device="cpu", flip=False, batch=3)
+    lifter = Lifter(model=model, device="cpu", flip=False, batch=3, fixed_bones=False)
     pixels = straight_line(length)
     out = lifter.lift(pixels, W, H, fps=fps)
     assert out.shape == (length, 17, 3)
@@ -106,11 +111,19 @@ def test_any_rate_and_length_keeps_frame_count_and_is_seamless(fps, length):
 
 def test_seq2frame_models_get_one_window_per_frame():
     model = PerFrame(frames=9, output="seq2frame")
-    lifter = Lifter(model=model, device="cpu", flip=True, batch=4)
+    lifter = Lifter(model=model, device="cpu", flip=True, batch=4, fixed_bones=False)
     pixels = wiggly(11)
     out = lifter.lift(pixels, W, H, fps=50)
     np.testing.assert_allclose(out, model.expected(pixels, flip=True), atol=2e-5)
     assert sum(len(x) for x in model.seen) == 2 * 11  # plain + mirrored per frame
+
+
+def test_bones_get_one_length_by_default():
+    model = PerFrame()
+    pixels = wiggly(40)
+    out = Lifter(model=model, device="cpu", flip=False).lift(pixels, W, H, fps=50)
+    np.testing.assert_allclose(out, fix_bone_lengths(model.expected(pixels, flip=False)), atol=5e-5)
+    assert bone_lengths(out.astype(np.float64)).std(axis=0).max() < 1e-5
 
 
 def test_network_sees_motion_at_its_training_rate():

@@ -3,7 +3,7 @@
 The real clip runs once per session (module-scoped fixture): decode, YOLO pose and tracking
 with the real offline weights, lifting, upright, files, rendering. Without the shipped lifter
 checkpoint (weights/ empty while training runs) a random-weight checkpoint of the same
-architecture stands in, and only the bone-length check (which needs trained weights) skips.
+architecture stands in, and only the bone-length checks (which need trained weights) skip.
 """
 
 from __future__ import annotations
@@ -22,10 +22,9 @@ import torch
 
 from hotcli import cli, outputs
 from hotcli.errors import HotPoseError
-from hotcli.lift import PersonMotion
+from hotcli.lift import Lifter, PersonMotion
 from hotcli.pipeline import closing_line, prepare_output_dir
-from hotcli.skeleton import H36M_BONES, H36M_JOINTS
-from models import load_checkpoint
+from hotcli.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "dancer.mp4"
@@ -137,14 +136,32 @@ def test_rendered_video_keeps_every_frame(dancer):
     )
 
 
-def test_bone_lengths_stay_steady(dancer):
+def bone_cv(keypoints_3d: np.ndarray) -> np.ndarray:
+    lengths = bone_lengths(keypoints_3d.astype(np.float64))
+    return lengths.std(axis=0) / lengths.mean(axis=0)
+
+
+def test_each_bone_keeps_one_length(dancer):
     if shipped_lifter_weights() is None:
         pytest.skip("no shipped lifter checkpoint in weights/ yet (random weights give no bones)")
     with np.load(dancer["out"] / "poses.npz") as npz:
-        k = npz["keypoints_3d"].astype(np.float64)
-    lengths = np.stack([np.linalg.norm(k[:, c] - k[:, p], axis=-1) for p, c in H36M_BONES], 1)
-    cv = lengths.std(axis=0) / lengths.mean(axis=0)
-    meta = load_checkpoint(shipped_lifter_weights())[1]
+        for key in ("keypoints_3d", "keypoints_3d_world"):
+            assert bone_cv(npz[key]).max() < 1e-4, key
+    assert json.loads((dancer["out"] / "summary.json").read_text())["fixed_bones"] is True
+
+
+def test_network_bone_lengths_stay_steady(dancer):
+    """The lifter's own bones (--free-bones), before they are given one length each."""
+    weights = shipped_lifter_weights()
+    if weights is None:
+        pytest.skip("no shipped lifter checkpoint in weights/ yet (random weights give no bones)")
+    info = dancer["info"]
+    with np.load(dancer["out"] / "poses.npz") as npz:
+        keypoints_2d = npz["keypoints_2d"]
+    lifter = Lifter(weights, device="cpu", fixed_bones=False)
+    cv = bone_cv(lifter.lift(keypoints_2d, info.width, info.height, info.fps))
+    assert cv.max() > 1e-3  # the network's own lengths, not fixed ones
+    meta = lifter.meta
     # Held-out MPJPE: this run's validation, or, for weights fine-tuned on every subject,
     # that of the run they started from (recorded by `hot-pose train --init`).
     val_mm = meta.get("val_mpjpe_mm", math.nan)
