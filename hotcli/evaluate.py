@@ -58,10 +58,9 @@ def evaluate(
         scale_shift=0,
         strides=(1,),
     )
-    errors: dict[str, list[np.ndarray]] = defaultdict(list)
-    aligned: dict[str, list[np.ndarray]] = defaultdict(list)
-    free: dict[str, list[np.ndarray]] = defaultdict(list)  # network alone, per action
-    free_aligned: dict[str, list[np.ndarray]] = defaultdict(list)
+    # Per-frame errors by variant ("fixed": one length per bone, "network": alone), by action.
+    errors: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
+    aligned: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
     jobs = [
         (seq, cam)
         for i, seq in enumerate(sequences)
@@ -79,12 +78,23 @@ def evaluate(
         if noise > 0:
             pose2d = corrupt_2d(pose2d, noise_aug, rng)
         network = lifter.lift_normalised(pose2d)
-        pred = fix_bone_lengths(network) if fixed_bones else network
-        errors[seq.action].append(mpjpe(pred, gt))
-        aligned[seq.action].append(p_mpjpe(pred, gt))
+        poses = {"network": network}
         if fixed_bones:
-            free[seq.action].append(mpjpe(network, gt))
-            free_aligned[seq.action].append(p_mpjpe(network, gt))
+            poses["fixed"] = fix_bone_lengths(network)
+        for variant, pred in poses.items():
+            errors[variant][seq.action].append(mpjpe(pred, gt))
+            aligned[variant][seq.action].append(p_mpjpe(pred, gt))
+    shown = "fixed" if fixed_bones else "network"
+    result = summarise(errors[shown], aligned[shown])
+    result["fixed_bones"] = fixed_bones
+    if fixed_bones:
+        network_only = summarise(errors["network"], aligned["network"])
+        result["network_only"] = {k: network_only[k] for k in ("mpjpe_mm", "p_mpjpe_mm")}
+    return result
+
+
+def summarise(errors: dict[str, list[np.ndarray]], aligned: dict[str, list[np.ndarray]]) -> dict:
+    """Per-action and overall (mean over actions) MPJPE and P-MPJPE in mm, from per-frame metres."""
     per_action = {
         a: {
             "mpjpe_mm": float(np.concatenate(errors[a]).mean() * 1000),
@@ -93,21 +103,12 @@ def evaluate(
         }
         for a in sorted(errors)
     }
-    result = {
+    return {
         "mpjpe_mm": float(np.mean([v["mpjpe_mm"] for v in per_action.values()])),
         "p_mpjpe_mm": float(np.mean([v["p_mpjpe_mm"] for v in per_action.values()])),
         "frames": int(sum(v["frames"] for v in per_action.values())),
         "per_action": per_action,
-        "fixed_bones": fixed_bones,
     }
-    if fixed_bones:
-        result["network_only"] = {
-            "mpjpe_mm": float(np.mean([np.concatenate(v).mean() * 1000 for v in free.values()])),
-            "p_mpjpe_mm": float(
-                np.mean([np.concatenate(v).mean() * 1000 for v in free_aligned.values()])
-            ),
-        }
-    return result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

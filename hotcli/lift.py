@@ -212,13 +212,17 @@ class Lifter:
         self, x: np.ndarray, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """(L, 17, 2) normalised 2D at the training rate → (L, 17, 3) root-relative 3D."""
+        pose = self._network_pose(x, progress)
+        pose = pose - pose[:, ROOT : ROOT + 1]
+        return fix_bone_lengths(pose) if self.fixed_bones else pose
+
+    def _network_pose(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        """The network's 3D for every frame of ``x``: one window per frame, or blended windows."""
         length, f = len(x), self.frames
         if self.seq2frame:
             padded = np.concatenate([np.repeat(x[:1], f // 2, 0), x,
                                      np.repeat(x[-1:], f - 1 - f // 2, 0)])  # fmt: skip
-            out = np.concatenate(list(self._run(padded, np.arange(length), progress)))
-            pose = out[:, 0] - out[:, 0, ROOT : ROOT + 1]
-            return fix_bone_lengths(pose) if self.fixed_bones else pose
+            return np.concatenate(list(self._run(padded, np.arange(length), progress)))[:, 0]
         left = max(0, (f - length) // 2)
         right = max(0, f - length - left)
         padded = np.concatenate([np.repeat(x[:1], left, 0), x, np.repeat(x[-1:], right, 0)])
@@ -232,9 +236,7 @@ class Lifter:
                 total[s : s + f] += weight * y
                 norm[s : s + f] += weight
             done += len(out)
-        pose = (total / norm)[left : left + length]
-        pose = pose - pose[:, ROOT : ROOT + 1]
-        return fix_bone_lengths(pose) if self.fixed_bones else pose
+        return (total / norm)[left : left + length]
 
     def _run(
         self, padded: np.ndarray, starts: np.ndarray, progress: Callable[[int], None] | None
