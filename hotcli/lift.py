@@ -21,8 +21,9 @@ it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame 
 4. **Batching and device.** Windows are stacked ``batch`` at a time under
    ``torch.inference_mode`` on the chosen device.
 5. **Bone lengths.** By default each bone gets one length over the sequence
-   (:func:`hotcli.skeleton.fix_bone_lengths`); ``fixed_bones=False`` keeps the network's
-   own, which vary from frame to frame.
+   (:func:`hotcli.skeleton.fix_bone_lengths`), fitted at the video's own frames (after
+   step 1 maps back); ``fixed_bones=False`` keeps the network's own, which vary from
+   frame to frame.
 """
 
 from __future__ import annotations
@@ -193,13 +194,14 @@ class Lifter:
         x = normalize_2d(fill_missing(k), width, height).astype(np.float32)
         positions = resample_positions(t, fps, self.training_fps)
         resampled = sample_frames(x, positions).astype(np.float32)
-        pose = self.lift_normalised(resampled, progress)
+        pose = self._root_relative(resampled, progress)
         if len(positions) != t or not np.array_equal(positions, np.arange(t)):
             # Where each video frame falls in the resampled sequence (i·50/fps but for the
-            # shortened last step), then linear interpolation of the 3D there.
+            # shortened last step), then linear interpolation of the 3D there. The bones
+            # are fitted after this, as interpolating between two poses shortens them.
             back = np.interp(np.arange(t), positions, np.arange(len(positions)))
             pose = sample_frames(pose, back)
-        return pose.astype(np.float32)
+        return self._bones(pose).astype(np.float32)
 
     def count_windows(self, frames: int, fps: float) -> int:
         """How many windows :meth:`lift` runs for a clip (for progress bars)."""
@@ -212,9 +214,16 @@ class Lifter:
         self, x: np.ndarray, progress: Callable[[int], None] | None = None
     ) -> np.ndarray:
         """(L, 17, 2) normalised 2D at the training rate → (L, 17, 3) root-relative 3D."""
-        pose = self._network_pose(x, progress)
-        pose = pose - pose[:, ROOT : ROOT + 1]
+        return self._bones(self._root_relative(x, progress))
+
+    def _bones(self, pose: np.ndarray) -> np.ndarray:
+        """One length per bone over the sequence, unless ``fixed_bones`` is off."""
         return fix_bone_lengths(pose) if self.fixed_bones else pose
+
+    def _root_relative(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        """The network's 3D with the root joint moved to the origin."""
+        pose = self._network_pose(x, progress)
+        return pose - pose[:, ROOT : ROOT + 1]
 
     def _network_pose(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
         """The network's 3D for every frame of ``x``: one window per frame, or blended windows."""

@@ -126,6 +126,13 @@ def test_bones_get_one_length_by_default():
     assert bone_lengths(out.astype(np.float64)).std(axis=0).max() < 1e-5
 
 
+@pytest.mark.parametrize("fps", [25, 30, 60])
+def test_bones_keep_one_length_at_any_rate(fps):
+    """The fit comes after mapping back to the video's frames, which shortens bones."""
+    out = Lifter(model=PerFrame(), device="cpu", flip=False).lift(wiggly(40), W, H, fps=fps)
+    assert bone_lengths(out.astype(np.float64)).std(axis=0).max() < 1e-5
+
+
 def test_network_sees_motion_at_its_training_rate():
     """A 25 fps clip is resampled to 50 Hz: the network sees half the per-frame velocity."""
     model = PerFrame()
