@@ -22,7 +22,13 @@ import numpy as np
 
 from hotcli.camera import normalize_2d, project, world_to_camera
 from hotcli.errors import HotPoseError
-from hotcli.skeleton import H36M_PARENTS, flip_pose
+from hotcli.skeleton import (
+    H36M_PARENTS,
+    bone_lengths,
+    flip_pose,
+    symmetric_bones,
+    with_bone_lengths,
+)
 
 FPS = 50.0  # Human3.6M's capture rate, the rate the lifter is trained at
 
@@ -124,10 +130,25 @@ class Augment:
     bad_joints: float = 0.01  # probability per joint and frame of a dropped or wrong joint
     scale_shift: float = 0.05  # random 2D zoom and shift around the person
     strides: tuple[int, ...] = (1, 1, 1, 2, 3)  # temporal strides drawn per clip (frame rates)
+    bone_scale: float = 0.1  # other body proportions: each bone's length × 1±S, the body × 1±S
 
     @classmethod
     def none(cls) -> Augment:
-        return cls(False, 0.0, 0.0, 0.0, 0.0, 0.0, (1,))
+        return cls(False, 0.0, 0.0, 0.0, 0.0, 0.0, (1,), 0.0)
+
+
+def other_body(world_clip: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """The clip's motion performed by a person of other proportions (world poses, metres).
+
+    Five training subjects are five skeletons; a lifter that has seen only those learns
+    their bone lengths instead of reading them from the 2D. Each bone's length is scaled
+    by a random factor in 1±spread (left and right alike), and the whole body by one more;
+    the pelvis path and every bone's direction are kept.
+    """
+    scales = symmetric_bones(rng.uniform(1 - spread, 1 + spread, 16))
+    scales *= rng.uniform(1 - spread, 1 + spread)
+    lengths = bone_lengths(world_clip) * scales
+    return with_bone_lengths(world_clip, lengths).astype(np.float32)
 
 
 def virtual_camera(world_clip: np.ndarray, rng: np.random.Generator) -> Camera:
@@ -223,6 +244,8 @@ class ClipSampler:
         stride = int(rng.choice(self.aug.strides))
         t = start + stride * (np.arange(self.frames) - self.frames // 2)
         world = seq.world[np.clip(t, 0, len(seq.world) - 1)]
+        if self.aug.bone_scale > 0:
+            world = other_body(world, self.aug.bone_scale, rng)
         if rng.random() < self.aug.virtual_cameras:
             cam = virtual_camera(world, rng)
         else:

@@ -54,6 +54,15 @@ def flip_permutation() -> np.ndarray:
     return perm
 
 
+def _bone_mirror() -> np.ndarray:
+    """For each bone, the index of its mirror twin (itself for bones on the midline)."""
+    swap = flip_permutation()
+    return np.array([H36M_BONES.index((int(swap[p]), int(swap[c]))) for p, c in H36M_BONES])
+
+
+_BONE_MIRROR = _bone_mirror()
+
+
 def flip_pose(pose: np.ndarray) -> np.ndarray:
     """Mirror x and swap left and right joints of poses (..., 17, D): 2D or camera-axis 3D.
 
@@ -89,18 +98,30 @@ def fix_bone_lengths(poses: np.ndarray, percentile: float = BONE_LENGTH_PERCENTI
     if len(poses) == 0:
         return poses.copy()
     length = np.percentile(bone_lengths(poses), percentile, axis=0)
-    index = {child: i for i, (_, child) in enumerate(H36M_BONES)}
-    for left, right in zip(H36M_LEFT, H36M_RIGHT, strict=True):
-        length[index[left]] = length[index[right]] = (
-            length[index[left]] + length[index[right]]
-        ) / 2
+    return with_bone_lengths(poses, symmetric_bones(length))
+
+
+def with_bone_lengths(poses: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Poses (..., 17, 3) rebuilt from the root outwards with the given bone lengths.
+
+    ``lengths`` is (16,) in :data:`H36M_BONES` order, or (..., 16) per pose. Each joint
+    goes to its parent plus the bone's own direction times its new length; the root stays.
+    """
+    poses = np.asarray(poses, dtype=np.float64)
+    lengths = np.broadcast_to(np.asarray(lengths, dtype=np.float64), poses.shape[:-2] + (16,))
     out = poses.copy()
     for i, (parent, child) in enumerate(H36M_BONES):  # parents come before their children
-        bone = poses[:, child] - poses[:, parent]
+        bone = poses[..., child, :] - poses[..., parent, :]
         norm = np.linalg.norm(bone, axis=-1, keepdims=True)
         direction = np.divide(bone, norm, out=np.zeros_like(bone), where=norm > 1e-9)
-        out[:, child] = out[:, parent] + direction * length[i]
+        out[..., child, :] = out[..., parent, :] + direction * lengths[..., i, None]
     return out
+
+
+def symmetric_bones(values: np.ndarray) -> np.ndarray:
+    """Per-bone values (..., 16) with each left bone and its right twin given their mean."""
+    values = np.asarray(values, dtype=np.float64)
+    return (values + values[..., _BONE_MIRROR]) / 2
 
 
 def bone_side(parent: int, child: int) -> str:

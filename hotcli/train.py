@@ -92,7 +92,7 @@ def augment_from_args(args: argparse.Namespace) -> Augment:
     """The augmentations a ``hot-pose train`` command line asks for."""
     aug = replace(Augment.none(), flip=True) if args.no_augment else Augment()
     changes: dict = {}
-    for name in ("virtual_cameras", "noise", "jitter", "bad_joints", "scale_shift"):
+    for name in ("virtual_cameras", "noise", "jitter", "bad_joints", "scale_shift", "bone_scale"):
         value = getattr(args, name)
         if value is not None:
             if not 0 <= value <= 1:
@@ -155,6 +155,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--scale-shift", type=float, metavar="S", help=f"2D zoom and shift ({Augment.scale_shift})"
+    )
+    g.add_argument(
+        "--bone-scale",
+        type=float,
+        metavar="S",
+        help=f"other body proportions: each bone's length times 1±S ({Augment.bone_scale})",
     )
     g.add_argument(
         "--strides",

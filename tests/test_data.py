@@ -16,6 +16,7 @@ from hotcli.data import (
     corrupt_2d,
     flip_pose,
     load_sequences,
+    other_body,
     virtual_camera,
 )
 from hotcli.skeleton import (
@@ -26,6 +27,8 @@ from hotcli.skeleton import (
     coco_to_h36m,
     fix_bone_lengths,
     flip_permutation,
+    symmetric_bones,
+    with_bone_lengths,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
@@ -154,6 +157,41 @@ def test_virtual_cameras_see_the_person_upright_and_in_front():
         uv = cam.to_pixels(xyz)
         assert (uv[:, 10, 1] < uv[:, 3, 1]).all()  # head above ankle in the image
         assert (uv > -0.5 * max(cam.width, cam.height)).all()
+
+
+def test_new_bone_lengths_keep_root_and_directions():
+    pose = upright_person(5).astype(np.float64)
+    lengths = np.linspace(0.1, 0.5, 16)
+    out = with_bone_lengths(pose, lengths)
+    np.testing.assert_allclose(bone_lengths(out), np.broadcast_to(lengths, (5, 16)))
+    np.testing.assert_array_equal(out[:, 0], pose[:, 0])
+    for i, (parent, child) in enumerate(H36M_BONES):
+        before = pose[:, child] - pose[:, parent]
+        after = out[:, child] - out[:, parent]
+        np.testing.assert_allclose(
+            after * np.linalg.norm(before, axis=-1, keepdims=True), before * lengths[i], atol=1e-12
+        )
+
+
+def test_symmetric_bones_average_left_and_right_twins():
+    values = np.arange(16.0)
+    out = symmetric_bones(values)
+    index = {child: i for i, (_, child) in enumerate(H36M_BONES)}
+    for left, right in zip(H36M_LEFT, H36M_RIGHT, strict=True):
+        assert out[index[left]] == out[index[right]] == (index[left] + index[right]) / 2
+    assert out[index[10]] == index[10]  # the head is on the midline: unchanged
+
+
+def test_other_body_scales_bones_within_the_spread_and_keeps_the_motion():
+    pose = upright_person(30)
+    pose[:, :, 0] += np.linspace(0, 1, 30)[:, None]  # walking along x
+    out = other_body(pose, 0.1, np.random.default_rng(0))
+    ratio = bone_lengths(out) / bone_lengths(pose)
+    assert ratio.std(axis=0).max() < 1e-5  # one factor per bone for the whole clip
+    assert 0.81 - 1e-5 <= ratio.min() and ratio.max() <= 1.21 + 1e-5
+    assert ratio[0].std() > 0.01  # bones scaled differently
+    np.testing.assert_allclose(ratio[0], symmetric_bones(ratio[0]), atol=1e-5)
+    np.testing.assert_allclose(out[:, 0], pose[:, 0], atol=1e-6)  # same pelvis path
 
 
 def test_corruption_keeps_shape_and_stays_near():

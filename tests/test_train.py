@@ -106,6 +106,7 @@ def test_each_augmentation_is_switchable():
     only_noise = parse_train("--no-augment", "--noise", "0.02")
     assert only_noise.noise == 0.02 and only_noise.flip and only_noise.virtual_cameras == 0
     assert only_noise.strides == (1,) and only_noise.bad_joints == 0
+    assert only_noise.bone_scale == 0 and parse_train("--bone-scale", "0").bone_scale == 0
 
 
 def test_bad_augmentation_values_are_one_line_errors(capsys):
