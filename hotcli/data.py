@@ -23,6 +23,7 @@ import numpy as np
 from hotcli.camera import normalize_2d, project, world_to_camera
 from hotcli.errors import HotPoseError
 from hotcli.skeleton import (
+    H36M_BONES,
     H36M_PARENTS,
     bone_lengths,
     flip_pose,
@@ -140,12 +141,12 @@ class Augment:
 def other_body(world_clip: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
     """The clip's motion performed by a person of other proportions (world poses, metres).
 
-    Five training subjects are five skeletons; a lifter that has seen only those learns
+    A few training subjects are a few skeletons; a lifter that has seen only those learns
     their bone lengths instead of reading them from the 2D. Each bone's length is scaled
     by a random factor in 1±spread (left and right alike), and the whole body by one more;
     the pelvis path and every bone's direction are kept.
     """
-    scales = symmetric_bones(rng.uniform(1 - spread, 1 + spread, 16))
+    scales = symmetric_bones(rng.uniform(1 - spread, 1 + spread, len(H36M_BONES)))
     scales *= rng.uniform(1 - spread, 1 + spread)
     lengths = bone_lengths(world_clip) * scales
     return with_bone_lengths(world_clip, lengths).astype(np.float32)

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -49,15 +50,7 @@ def evaluate(
     and ``network_only`` holds the network's own overall scores, from the same pass.
     """
     rng = np.random.default_rng(seed)
-    noise_aug = Augment(
-        flip=False,
-        virtual_cameras=0,
-        noise=noise,
-        jitter=noise / 2,
-        bad_joints=0,
-        scale_shift=0,
-        strides=(1,),
-    )
+    noise_aug = replace(Augment.none(), noise=noise, jitter=noise / 2)
     # Per-frame errors by variant ("fixed": one length per bone, "network": alone), by action.
     errors: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
     aligned: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))

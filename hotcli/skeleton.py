@@ -108,7 +108,9 @@ def with_bone_lengths(poses: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     goes to its parent plus the bone's own direction times its new length; the root stays.
     """
     poses = np.asarray(poses, dtype=np.float64)
-    lengths = np.broadcast_to(np.asarray(lengths, dtype=np.float64), poses.shape[:-2] + (16,))
+    lengths = np.broadcast_to(
+        np.asarray(lengths, dtype=np.float64), poses.shape[:-2] + (len(H36M_BONES),)
+    )
     out = poses.copy()
     for i, (parent, child) in enumerate(H36M_BONES):  # parents come before their children
         bone = poses[..., child, :] - poses[..., parent, :]
