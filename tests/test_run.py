@@ -168,11 +168,12 @@ def test_network_bone_lengths_stay_steady(dancer):
     if not math.isfinite(val_mm):
         val_mm = (meta.get("init_meta") or {}).get("val_mpjpe_mm", math.nan)
     if cv.max() > 0.1 and val_mm > 40:
-        # Declared, not hidden: until the shipped lifter reaches issue 3's accuracy target
-        # (≤ 40 mm on held-out subjects, see weights/*.md) its limbs are not yet steady.
+        # Declared, not hidden: until the network *alone* reaches 40 mm on held-out subjects
+        # (see weights/*.md) its limbs are not yet steady; hot-pose's output gives each bone
+        # one length (test_each_bone_keeps_one_length).
         pytest.xfail(
-            f"lifter weights short of the accuracy target ({val_mm:.0f} mm held-out MPJPE): "
-            f"bone CV {cv.max():.2f} > 0.1"
+            f"the network alone ({val_mm:.0f} mm held-out MPJPE, one camera, no flip) "
+            f"lets bones vary: CV {cv.max():.2f} > 0.1"
         )
     assert cv.max() <= 0.1, dict(zip(BONE_NAMES, cv.round(3), strict=True))
 
