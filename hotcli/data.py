@@ -14,7 +14,9 @@ around the subject, so the lifter is not tied to four fixed viewpoints.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -257,9 +259,45 @@ class ClipSampler:
             pose2d, pose3d = flip_pose(pose2d), flip_pose(pose3d)
         return pose2d, pose3d
 
-    def batches(self, batch: int, rng: np.random.Generator):
-        """Yield (2D (B,F,17,2), 3D (B,F,17,3)) float32 batches over one shuffled epoch."""
-        order = rng.permutation(len(self.starts))
-        for i in range(0, len(order) - batch + 1, batch):
-            pairs = [self.clip(j, rng) for j in order[i : i + batch]]
-            yield np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+    def batch(self, indices: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(2D (B,F,17,2), 3D (B,F,17,3)) float32 for these clip starts."""
+        pairs = [self.clip(int(i), rng) for i in indices]
+        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+
+    def batches(self, batch: int, seed: tuple[int, ...], workers: int = 0):
+        """Yield the batches of one shuffled epoch.
+
+        Batch ``k`` draws its clips and augmentations from ``seed + (k,)`` alone, so the
+        stream is the same whether it is made here or by ``workers`` processes (a GPU
+        outruns one CPU making clips). At most ``2·workers`` batches wait in memory.
+        """
+        order = np.random.default_rng(seed).permutation(len(self.starts))
+        jobs = [
+            (order[i : i + batch], (*seed, k))
+            for k, i in enumerate(range(0, len(order) - batch + 1, batch))
+        ]
+        if workers <= 0:
+            for indices, job_seed in jobs:
+                yield self.batch(indices, np.random.default_rng(job_seed))
+            return
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(workers, initializer=_worker_init, initargs=(self,)) as pool:
+            waiting = deque(pool.apply_async(_worker_batch, (j,)) for j in jobs[: 2 * workers])
+            for job in jobs[2 * workers :] + [None] * len(waiting):
+                result = waiting.popleft().get()
+                if job is not None:
+                    waiting.append(pool.apply_async(_worker_batch, (job,)))
+                yield result
+
+
+_WORKER_SAMPLER: ClipSampler | None = None
+
+
+def _worker_init(sampler: ClipSampler) -> None:
+    global _WORKER_SAMPLER
+    _WORKER_SAMPLER = sampler
+
+
+def _worker_batch(job: tuple[np.ndarray, tuple[int, ...]]) -> tuple[np.ndarray, np.ndarray]:
+    indices, seed = job
+    return _WORKER_SAMPLER.batch(indices, np.random.default_rng(seed))

@@ -38,12 +38,14 @@ def default_weights() -> Path:
 
 
 def save_checkpoint(path: str | os.PathLike, model: MixSTE, meta: dict | None = None) -> None:
-    """Write weights, config and metadata atomically (temporary name, then rename)."""
+    """Write weights, config and metadata atomically (temporary name, then rename).
+
+    The tensors are saved on the CPU, so weights trained on a GPU load anywhere.
+    """
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    torch.save(
-        {"config": model.cfg.to_dict(), "state_dict": model.state_dict(), "meta": meta or {}}, tmp
-    )
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save({"config": model.cfg.to_dict(), "state_dict": state, "meta": meta or {}}, tmp)
     os.replace(tmp, path)
 
 

@@ -20,6 +20,7 @@ from hotcli.data import (
     virtual_camera,
 )
 from hotcli.skeleton import (
+    BONE_LENGTH_PERCENTILE,
     H36M_BONES,
     H36M_LEFT,
     H36M_RIGHT,
@@ -106,7 +107,8 @@ def test_fixed_bone_lengths_keep_directions_and_a_high_percentile():
     right = [i for i, (_, c) in enumerate(H36M_BONES) if c in H36M_RIGHT]
     np.testing.assert_allclose(lengths[0, left], lengths[0, right])
     spine = [i for i, (_, c) in enumerate(H36M_BONES) if c in (7, 8, 9, 10)]
-    expected = np.percentile(bone_lengths(squeezed)[:, spine], 75, axis=0)
+    expected = np.percentile(bone_lengths(squeezed)[:, spine], BONE_LENGTH_PERCENTILE, axis=0)
+    assert BONE_LENGTH_PERCENTILE > 50
     np.testing.assert_allclose(lengths[0, spine], expected)
     for parent, child in H36M_BONES:
         a = fixed[:, child] - fixed[:, parent]
@@ -227,10 +229,21 @@ def test_clip_sampler_on_a_file_of_the_shared_layout(tmp_path):
     assert [s.key for s in seqs] == ["S1/Walking 1"]
     sampler = ClipSampler(seqs, frames=27, stride=50, aug=Augment())
     assert len(sampler) == 4
-    x, y = next(sampler.batches(2, np.random.default_rng(0)))
+    x, y = next(sampler.batches(2, (0, 0)))
     assert x.shape == (2, 27, 17, 2) and y.shape == (2, 27, 17, 3)
     assert np.allclose(y[:, :, 0], 0)  # root-relative
     assert np.isfinite(x).all()
+
+
+def test_worker_processes_make_the_same_batches(tmp_path):
+    poses, cams = write_fake_dataset(tmp_path)
+    sampler = ClipSampler(load_sequences(poses, cams, ["S1"]), frames=27, stride=10, aug=Augment())
+    here = list(sampler.batches(3, (7, 1)))
+    there = list(sampler.batches(3, (7, 1), workers=2))
+    assert len(here) == len(there) == len(sampler) // 3 > 2
+    for (x0, y0), (x1, y1) in zip(here, there, strict=True):
+        assert np.array_equal(x0, x1) and np.array_equal(y0, y1)
+    assert not np.array_equal(here[0][0], next(sampler.batches(3, (7, 2)))[0])
 
 
 def test_real_cameras_project_the_real_subject_into_the_image():
