@@ -168,6 +168,13 @@ def test_linear_interpolation_is_exact_for_linear_motion():
     assert near[0, 2, 0, 0] == tokens[0, 4, 0, 0] and near[0, 1, 0, 0] == tokens[0, 0, 0, 0]
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_weights_trained_on_a_gpu_are_saved_on_the_cpu(tmp_path):
+    save_checkpoint(tmp_path / "m.pt", tiny().cuda())
+    state = torch.load(tmp_path / "m.pt", weights_only=True)["state_dict"]  # no map_location
+    assert {v.device.type for v in state.values()} == {"cpu"}
+
+
 def test_registry_and_checkpoint_round_trip(tmp_path):
     names = list_models()
     for required in [
