@@ -282,12 +282,13 @@ class ClipSampler:
             return
         ctx = multiprocessing.get_context("fork")
         with ctx.Pool(workers, initializer=_worker_init, initargs=(self,)) as pool:
-            waiting = deque(pool.apply_async(_worker_batch, (j,)) for j in jobs[: 2 * workers])
-            for job in jobs[2 * workers :] + [None] * len(waiting):
-                result = waiting.popleft().get()
-                if job is not None:
-                    waiting.append(pool.apply_async(_worker_batch, (job,)))
-                yield result
+            waiting: deque = deque()
+            for job in jobs:
+                if len(waiting) == 2 * workers:
+                    yield waiting.popleft().get()
+                waiting.append(pool.apply_async(_worker_batch, (job,)))
+            while waiting:
+                yield waiting.popleft().get()
 
 
 _WORKER_SAMPLER: ClipSampler | None = None
