@@ -26,6 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
+from hotcli.options import non_negative_int, positive_int
 
 DEFAULT_CONFIGS = "mixste,hot_mixste,h2ot_mixste,mixste_xs,hot_mixste_xs"
 
@@ -110,8 +111,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the registered configs")
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per config")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed runs per config first")
+    parser.add_argument("--runs", type=positive_int, default=5, help="timed runs per config")
+    parser.add_argument(
+        "--warmup", type=non_negative_int, default=2, help="untimed runs per config first"
+    )
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (0: all cores)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     parser.add_argument(

@@ -24,16 +24,17 @@ import numpy as np
 
 from hotcli.camera import normalize_2d, project, world_to_camera
 from hotcli.errors import HotPoseError
+from hotcli.layouts import to_h36m
 from hotcli.skeleton import (
     H36M_BONES,
+    H36M_LEFT,
     H36M_PARENTS,
+    H36M_RIGHT,
     bone_lengths,
     flip_pose,
     symmetric_bones,
     with_bone_lengths,
 )
-
-FPS = 50.0  # Human3.6M's capture rate, the rate the lifter is trained at
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ class Sequence:
     key: str
     world: np.ndarray  # (T, 17, 3) metres, z up
     cameras: list[Camera] = field(default_factory=list)
+    #: A detector's 2D by camera id: Human3.6M-17 pixels (T, 17, 2), frame-aligned with world.
+    detections: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def views(self, detected_only: bool = False) -> list[Camera]:
+        """The cameras of this sequence (only those with detections if asked)."""
+        return [c for c in self.cameras if not detected_only or c.id in self.detections]
 
 
 def action_of(key: str) -> str:
@@ -96,10 +103,19 @@ def load_cameras(path: str | Path) -> dict[str, list[Camera]]:
 
 
 def load_sequences(
-    poses: str | Path, cameras: str | Path, subjects: list[str] | None = None
+    poses: str | Path,
+    cameras: str | Path,
+    subjects: list[str] | None = None,
+    keypoints_2d: str | Path | None = None,
+    layout: str | None = None,
 ) -> list[Sequence]:
-    """Every sequence of the chosen subjects that has cameras, in file order."""
+    """Every sequence of the chosen subjects that has cameras, in file order.
+
+    With ``keypoints_2d`` (see :func:`load_detections`) each sequence also carries the
+    detections of those of its views the file has.
+    """
     cams = load_cameras(cameras)
+    detections = load_detections(keypoints_2d, layout) if keypoints_2d else {}
     try:
         data = np.load(poses)
     except (OSError, ValueError) as exc:
@@ -109,10 +125,49 @@ def load_sequences(
         subject = key.split("/", 1)[0]
         if (subjects is None or subject in subjects) and subject in cams:
             world = np.asarray(data[key], np.float32)
-            seqs.append(Sequence(subject, action_of(key), key, world, cams[subject]))
+            seq = Sequence(subject, action_of(key), key, world, cams[subject])
+            for cam in seq.cameras:
+                found = detections.get(f"{key}/{cam.id}")
+                if found is None:
+                    continue
+                if len(found) != len(world):
+                    raise HotPoseError(
+                        f"{keypoints_2d}: {key}/{cam.id} has {len(found)} frames of 2D "
+                        f"but {len(world)} of 3D; detections must be frame-aligned"
+                    )
+                seq.detections[cam.id] = found
+            seqs.append(seq)
     if not seqs:
         raise HotPoseError(f"no sequences for subjects {subjects} in {poses}")
     return seqs
+
+
+def load_detections(path: str | Path, layout: str | None) -> dict[str, np.ndarray]:
+    """A detections file → ``{"<subject>/<action>/<camera id>": (N, 17, 2) H36M pixels}``.
+
+    The file is an ``.npz`` of (N, J, 2) pixel arrays, or (N, J, 3) with confidences (kept
+    out: the lifter reads positions only), in ``layout`` (:data:`hotcli.layouts.LAYOUTS`),
+    converted to Human3.6M-17 as the tool converts its own detector's keypoints.
+    """
+    if layout is None:
+        raise HotPoseError("--keypoints-2d needs --layout (mpii16, coco17 or h36m17)")
+    try:
+        data = np.load(path)
+        arrays = {key: np.asarray(data[key], np.float32) for key in data.files}
+    except (OSError, ValueError, KeyError) as exc:
+        raise HotPoseError(f"cannot read 2D keypoints from {path}: {exc}") from None
+    out = {}
+    for key, arr in arrays.items():
+        if arr.ndim != 3 or arr.shape[-1] not in (2, 3) or key.count("/") != 2:
+            raise HotPoseError(
+                f"{path}: {key!r} must be 'subject/action/camera' with (N, J, 2|3) keypoints, "
+                f"got shape {arr.shape}"
+            )
+        try:
+            out[key] = to_h36m(arr[..., :2], None, layout)[0]
+        except ValueError as exc:
+            raise HotPoseError(f"{path}: {key}: {exc}") from None
+    return out
 
 
 def camera_view(world: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]:
@@ -124,7 +179,13 @@ def camera_view(world: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class Augment:
-    """Training augmentations; each can be switched off (the model card lists those used)."""
+    """Training augmentations; each can be switched off (the model card lists those used).
+
+    Shares and probabilities are in [0, 1]; 2D error sizes are shares of the person's
+    height in the image. ``detections`` is the share of clips taken from a view that has
+    a real detector's 2D (``--keypoints-2d``) that use it instead of the projected 3D;
+    such clips get only the zoom and shift and the flip, as their errors are real.
+    """
 
     flip: bool = True
     virtual_cameras: float = 0.5  # share of clips seen through a random virtual camera
@@ -134,6 +195,12 @@ class Augment:
     scale_shift: float = 0.05  # random 2D zoom and shift around the person
     strides: tuple[int, ...] = (1, 1, 1, 2, 3)  # temporal strides drawn per clip (frame rates)
     bone_scale: float = 0.1  # other body proportions: each bone's length × 1±S, the body × 1±S
+    offsets: float = 0.0  # per-joint offset held over the clip (a detector's own joint definition)
+    swaps: float = 0.0  # probability per clip of a limb's left and right swapped for a while
+    jumps: float = 0.0  # probability per clip of a hand or foot jumping onto the other limb
+    fast_limbs: float = 0.0  # extra noise per unit of joint speed (motion blur), × frame step
+    occlusion: float = 0.0  # extra noise on joints behind the body, at 20 cm behind the pelvis
+    detections: float = 0.0  # share of clips from detected views that use the real detections
 
     @classmethod
     def none(cls) -> Augment:
@@ -200,20 +267,71 @@ def virtual_camera(world_clip: np.ndarray, rng: np.random.Generator) -> Camera:
     )
 
 
-def corrupt_2d(pose2d: np.ndarray, aug: Augment, rng: np.random.Generator) -> np.ndarray:
-    """Detector-like errors on a normalised 2D clip (F, 17, 2)."""
+def zoom_and_shift(pose2d: np.ndarray, spread: float, rng: np.random.Generator) -> np.ndarray:
+    """A 2D clip (F, 17, 2) zoomed by 1±spread about its centre and shifted by ±spread·height."""
+    if spread <= 0:
+        return pose2d
+    height = person_height(pose2d)
+    centre = pose2d.reshape(-1, 2).mean(0)
+    zoom = 1 + rng.uniform(-spread, spread)
+    return (pose2d - centre) * zoom + centre + rng.uniform(-1, 1, 2) * spread * height
+
+
+def person_height(pose2d: np.ndarray) -> float:
+    """Mean vertical extent of a 2D clip (F, 17, 2): the unit of the 2D error sizes."""
+    return float(np.ptp(pose2d[..., 1], axis=1).mean() + 1e-6)
+
+
+#: Joint groups whose left and right a detector confuses: arms, legs, lower arms, lower legs.
+_SWAP_GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
+    ((11, 12, 13), (14, 15, 16)),
+    ((4, 5, 6), (1, 2, 3)),
+    ((12, 13), (15, 16)),
+    ((5, 6), (2, 3)),
+)
+#: Hands and feet with their twins on the other side, for jumps to the wrong limb.
+_EXTREMITIES = np.array([13, 16, 6, 3, 12, 15, 5, 2])
+_MIRROR = np.arange(17)
+_MIRROR[list(H36M_LEFT)], _MIRROR[list(H36M_RIGHT)] = H36M_RIGHT, H36M_LEFT
+
+
+def _span(frames: int, rng: np.random.Generator, longest: int) -> slice:
+    """A random run of 2..longest frames inside a clip of ``frames``."""
+    length = int(rng.integers(2, max(3, min(longest, frames) + 1)))
+    start = int(rng.integers(0, max(1, frames - length + 1)))
+    return slice(start, start + length)
+
+
+def corrupt_2d(
+    pose2d: np.ndarray,
+    aug: Augment,
+    rng: np.random.Generator,
+    depth: np.ndarray | None = None,
+    step: int = 1,
+) -> np.ndarray:
+    """Detector-like errors on a normalised 2D clip (F, 17, 2).
+
+    ``depth`` (F, 17) is each joint's root-relative distance from the camera in metres
+    (for occlusion); ``step`` the clip's frame stride (joint speed per 50 Hz frame).
+    A real detector's errors are structured, not white noise: each kind here is one
+    structure seen in Stacked Hourglass detections of Human3.6M (see the model card).
+    """
     f, j, _ = pose2d.shape
-    height = np.ptp(pose2d[..., 1], axis=1).mean() + 1e-6
-    out = pose2d.copy()
-    if aug.scale_shift > 0:
-        centre = out.reshape(-1, 2).mean(0)
-        zoom = 1 + rng.uniform(-aug.scale_shift, aug.scale_shift)
-        out = (out - centre) * zoom + centre + rng.uniform(-1, 1, 2) * aug.scale_shift * height
+    height = person_height(pose2d)
+    out = zoom_and_shift(pose2d.copy(), aug.scale_shift, rng)
+    if aug.offsets > 0:  # the detector's idea of where a joint is differs, for the whole clip
+        out = out + rng.normal(0, rng.uniform(0, aug.offsets) * height, (1, j, 2))
     if aug.jitter > 0:  # a slow random walk per joint, smoothed over ~10 frames
         steps = rng.normal(0, 1, (f + 9, j, 2))
         walk = np.cumsum(steps, 0)
         walk = (walk[9:] - walk[:-9]) / 3.0
         out = out + aug.jitter * height * walk
+    if aug.fast_limbs > 0 and f > 1:  # motion blur: fast joints are found less precisely
+        speed = np.linalg.norm(np.gradient(pose2d, axis=0), axis=-1, keepdims=True) / step
+        out = out + rng.normal(0, 1, out.shape) * aug.fast_limbs * speed
+    if aug.occlusion > 0 and depth is not None:  # joints behind the body are guessed
+        behind = np.clip((depth - 0.05) / 0.15, 0, None)[..., None]  # 1 at 20 cm behind
+        out = out + rng.normal(0, 1, out.shape) * aug.occlusion * height * behind
     if aug.noise > 0:
         out = out + rng.normal(0, rng.uniform(0, aug.noise) * height, out.shape)
     if aug.bad_joints > 0:
@@ -225,6 +343,14 @@ def corrupt_2d(pose2d: np.ndarray, aug: Augment, rng: np.random.Generator) -> np
             pick_wrong = rng.random((f, j)) < 0.5
             replacement = np.where(pick_wrong[..., None], wrong, dropped)
             out = np.where(bad[..., None], replacement, out)
+    if aug.swaps > 0 and rng.random() < aug.swaps:  # left and right of a limb confused
+        left, right = _SWAP_GROUPS[rng.integers(len(_SWAP_GROUPS))]
+        span = _span(f, rng, f // 3)
+        out[span, left + right] = out[span, right + left]
+    if aug.jumps > 0 and rng.random() < aug.jumps:  # a hand or foot found on the other limb
+        joint = int(_EXTREMITIES[rng.integers(len(_EXTREMITIES))])
+        span = _span(f, rng, 10)
+        out[span, joint] = out[span, _MIRROR[joint]]
     return out.astype(np.float32)
 
 
@@ -245,16 +371,25 @@ class ClipSampler:
         seq_i, start = self.starts[index]
         seq = self.seqs[seq_i]
         stride = int(rng.choice(self.aug.strides))
-        t = start + stride * (np.arange(self.frames) - self.frames // 2)
-        world = seq.world[np.clip(t, 0, len(seq.world) - 1)]
-        if self.aug.bone_scale > 0:
-            world = other_body(world, self.aug.bone_scale, rng)
-        if rng.random() < self.aug.virtual_cameras:
-            cam = virtual_camera(world, rng)
+        t = np.clip(start + stride * (np.arange(self.frames) - self.frames // 2), 0,
+                    len(seq.world) - 1)  # fmt: skip
+        world = seq.world[t]
+        detected = seq.views(detected_only=True)
+        if detected and rng.random() < self.aug.detections:
+            # The real detector's 2D of the real person: no virtual body or camera.
+            cam = detected[rng.integers(len(detected))]
+            pose3d = camera_view(world, cam)[1]
+            pose2d = normalize_2d(seq.detections[cam.id][t], cam.width, cam.height)
+            pose2d = zoom_and_shift(pose2d, self.aug.scale_shift, rng).astype(np.float32)
         else:
-            cam = seq.cameras[rng.integers(len(seq.cameras))]
-        pose2d, pose3d = camera_view(world, cam)
-        pose2d = corrupt_2d(pose2d, self.aug, rng)
+            if self.aug.bone_scale > 0:
+                world = other_body(world, self.aug.bone_scale, rng)
+            if rng.random() < self.aug.virtual_cameras:
+                cam = virtual_camera(world, rng)
+            else:
+                cam = seq.cameras[rng.integers(len(seq.cameras))]
+            pose2d, pose3d = camera_view(world, cam)
+            pose2d = corrupt_2d(pose2d, self.aug, rng, depth=pose3d[..., 2], step=stride)
         if self.aug.flip and rng.random() < 0.5:
             pose2d, pose3d = flip_pose(pose2d), flip_pose(pose3d)
         return pose2d, pose3d

@@ -1,11 +1,14 @@
-"""Evaluate a lifter on Human3.6M-layout data: MPJPE (protocol 1) and P-MPJPE (protocol 2).
+"""Evaluate a lifter on Human3.6M-layout data: MPJPE, P-MPJPE, velocity and acceleration errors.
 
 The 2D input is the ground-truth 3D projected through each real camera (with lens
-distortion); every frame of every sequence and camera is scored, errors are averaged
-per action and then over actions, in millimetres. Flip test-time augmentation is on
-by default. ``--noise`` adds detector-like 2D noise to show robustness. As in
-``hot-pose VIDEO``, each bone gets one length per sequence unless ``--free-bones``; the
-network's own score (free bones) is reported beside it.
+distortion), or with ``--keypoints-2d`` a detector's 2D of the same frames (what users
+feed the lifter; views the file lacks are skipped and counted). Every frame of every
+sequence and camera is scored, errors are averaged per action and then over actions, in
+millimetres: MPJPE (protocol 1), P-MPJPE (protocol 2, after a similarity alignment),
+MPJVE (velocity error, per 50 Hz frame) and the acceleration error (per frame squared),
+which show smoothness. Flip test-time augmentation is on by default. ``--noise`` adds
+Gaussian 2D noise. As in ``hot-pose VIDEO``, each bone gets one length per sequence
+unless ``--free-bones``; the network's own score (free bones) is reported beside it.
 
 Works unchanged on any file of the same layout (other subjects, same keys and cameras).
 """
@@ -13,8 +16,6 @@ Works unchanged on any file of the same layout (other subjects, same keys and ca
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -23,12 +24,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hotcli.camera import normalize_2d
 from hotcli.data import Augment, camera_view, corrupt_2d, load_sequences
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
+from hotcli.layouts import LAYOUTS
 from hotcli.lift import Lifter
-from hotcli.metrics import mpjpe, p_mpjpe
+from hotcli.metrics import accel_error, mpjpe, mpjve, p_mpjpe
+from hotcli.outputs import write_json
 from hotcli.skeleton import fix_bone_lengths
+
+#: Per-frame metrics (metres) by the name of their mean in millimetres.
+METRICS = {
+    "mpjpe_mm": mpjpe,
+    "p_mpjpe_mm": p_mpjpe,
+    "mpjve_mm": mpjve,
+    "accel_error_mm": accel_error,
+}
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
 
@@ -43,23 +55,27 @@ def evaluate(
     seed: int = 0,
     progress: bool = False,
     fixed_bones: bool = True,
+    detections: bool = False,
 ) -> dict:
     """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick).
 
+    With ``detections`` the 2D is each view's detections (``Sequence.detections``) instead
+    of the projected 3D, and views without them are skipped (``views`` counts both).
     With ``fixed_bones`` the scores are those of the tool's output (one length per bone),
     and ``network_only`` holds the network's own overall scores, from the same pass.
     """
     rng = np.random.default_rng(seed)
     noise_aug = replace(Augment.none(), noise=noise, jitter=noise / 2)
-    # Per-frame errors by variant ("fixed": one length per bone, "network": alone), by action.
-    errors: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
-    aligned: dict[str, dict[str, list[np.ndarray]]] = defaultdict(lambda: defaultdict(list))
-    jobs = [
+    # Per-frame errors by variant ("fixed": one length per bone, "network": alone),
+    # metric and action.
+    errors: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    views = [
         (seq, cam)
         for i, seq in enumerate(sequences)
         for c, cam in enumerate(seq.cameras)
         if cameras == "all" or c == i % len(seq.cameras)
     ]
+    jobs = [(seq, cam) for seq, cam in views if not detections or cam.id in seq.detections]
     if progress:
         from tqdm import tqdm
 
@@ -68,6 +84,8 @@ def evaluate(
     lifter = Lifter(model=model, device=str(device), flip=flip, batch=32, fixed_bones=False)
     for seq, cam in jobs:
         pose2d, gt = camera_view(seq.world, cam)
+        if detections:
+            pose2d = normalize_2d(seq.detections[cam.id], cam.width, cam.height)
         if noise > 0:
             pose2d = corrupt_2d(pose2d, noise_aug, rng)
         network = lifter.lift_normalised(pose2d)
@@ -75,30 +93,34 @@ def evaluate(
         if fixed_bones:
             poses["fixed"] = fix_bone_lengths(network)
         for variant, pred in poses.items():
-            errors[variant][seq.action].append(mpjpe(pred, gt))
-            aligned[variant][seq.action].append(p_mpjpe(pred, gt))
+            for name, metric in METRICS.items():
+                errors[variant][name][seq.action].append(metric(pred, gt))
     shown = "fixed" if fixed_bones else "network"
-    result = summarise(errors[shown], aligned[shown])
+    result = summarise(errors[shown])
     result["fixed_bones"] = fixed_bones
+    result["views"] = {"scored": len(jobs), "skipped_without_2d": len(views) - len(jobs)}
     if fixed_bones:
-        network_only = summarise(errors["network"], aligned["network"])
-        result["network_only"] = {k: network_only[k] for k in ("mpjpe_mm", "p_mpjpe_mm")}
+        network_only = summarise(errors["network"])
+        result["network_only"] = {k: network_only[k] for k in METRICS}
     return result
 
 
-def summarise(errors: dict[str, list[np.ndarray]], aligned: dict[str, list[np.ndarray]]) -> dict:
-    """Per-action and overall (mean over actions) MPJPE and P-MPJPE in mm, from per-frame metres."""
+def summarise(errors: dict[str, dict[str, list[np.ndarray]]]) -> dict:
+    """Per-action and overall (mean over actions) scores in mm, from per-frame metres.
+
+    ``errors`` maps each metric of :data:`METRICS` to its per-frame errors by action.
+    """
     per_action = {
-        a: {
-            "mpjpe_mm": float(np.concatenate(errors[a]).mean() * 1000),
-            "p_mpjpe_mm": float(np.concatenate(aligned[a]).mean() * 1000),
-            "frames": int(sum(len(e) for e in errors[a])),
+        action: {
+            **{name: float(np.concatenate(errors[name][action]).mean() * 1000) for name in METRICS},
+            "frames": int(sum(len(e) for e in errors["mpjpe_mm"][action])),
         }
-        for a in sorted(errors)
+        for action in sorted(errors["mpjpe_mm"])
     }
+    if not per_action:
+        raise HotPoseError("nothing to score: no view has 2D keypoints")
     return {
-        "mpjpe_mm": float(np.mean([v["mpjpe_mm"] for v in per_action.values()])),
-        "p_mpjpe_mm": float(np.mean([v["p_mpjpe_mm"] for v in per_action.values()])),
+        **{name: float(np.mean([v[name] for v in per_action.values()])) for name in METRICS},
         "frames": int(sum(v["frames"] for v in per_action.values())),
         "per_action": per_action,
     }
@@ -127,6 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="lifter weights: a name in weights/ or a path (default: shipped)",
     )
+    add_keypoint_arguments(parser)
     parser.add_argument("--no-flip", action="store_true", help="no flip test-time augmentation")
     parser.add_argument(
         "--free-bones",
@@ -145,6 +168,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def add_keypoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--keypoints-2d`` and ``--layout``, shared by ``hot-pose eval`` and ``hot-pose train``."""
+    parser.add_argument(
+        "--keypoints-2d",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a detector's 2D instead of projections: .npz mapping 'subject/action/camera id' "
+        "to (N, J, 2) pixels (or (N, J, 3) with confidences), frame-aligned with the 3D",
+    )
+    parser.add_argument(
+        "--layout",
+        choices=list(LAYOUTS),
+        default=None,
+        help="joint layout of --keypoints-2d (converted to Human3.6M-17 as the tool does)",
+    )
+
+
 def trained_on(meta: dict) -> set[str]:
     """Every subject the weights were trained on, through the chain of ``--init`` stages."""
     subjects: set[str] = set()
@@ -157,8 +198,8 @@ def trained_on(meta: dict) -> set[str]:
 def main(args: argparse.Namespace) -> int:
     from models import default_weights, load_checkpoint
 
-    for path in (args.data, args.cameras):
-        if not Path(path).is_file():
+    for path in (args.data, args.cameras, args.keypoints_2d):
+        if path is not None and not Path(path).is_file():
             raise HotPoseError(f"{path} not found")
     subjects = args.subjects.split(",") if args.subjects else None
     device = pick_device(args.device)
@@ -167,7 +208,7 @@ def main(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         raise HotPoseError(str(exc)) from None
     model.to(device)
-    seqs = load_sequences(args.data, args.cameras, subjects)
+    seqs = load_sequences(args.data, args.cameras, subjects, args.keypoints_2d, args.layout)
     torch.set_num_threads(usable_cpus())
     result = evaluate(
         model,
@@ -177,36 +218,40 @@ def main(args: argparse.Namespace) -> int:
         device=device,
         progress=not args.quiet,
         fixed_bones=not args.free_bones,
+        detections=args.keypoints_2d is not None,
     )
     result.update(
         weights=str(args.weights or default_weights()),
         flip=not args.no_flip,
         noise=args.noise,
+        keypoints_2d=str(args.keypoints_2d) if args.keypoints_2d else "projected 3D",
+        layout=args.layout,
         subjects=sorted({s.subject for s in seqs}),
     )
     # A score on subjects the weights have seen is not a held-out score: say so, loudly.
     result["seen_in_training"] = sorted(trained_on(meta) & set(result["subjects"]))
-    width = max(len(a) for a in result["per_action"])
-    print(f"{'action':<{width}}  MPJPE mm  P-MPJPE mm  frames")
-    for action, row in result["per_action"].items():
-        print(
-            f"{action:<{width}}  {row['mpjpe_mm']:8.1f}  {row['p_mpjpe_mm']:10.1f}  {row['frames']}"
-        )
-    print(
-        f"{'mean':<{width}}  {result['mpjpe_mm']:8.1f}  {result['p_mpjpe_mm']:10.1f}  "
-        f"{result['frames']}"
-    )
-    if "network_only" in result:
-        free = result["network_only"]
-        print(
-            f"{'network alone (--free-bones)':<{width}}  {free['mpjpe_mm']:8.1f}  "
-            f"{free['p_mpjpe_mm']:10.1f}"
-        )
+    print_table(result)
     if result["seen_in_training"]:
         seen = ", ".join(result["seen_in_training"])
         print(f"note: these weights were trained on {seen}: not a held-out score", file=sys.stderr)
     if args.json:
-        tmp = args.json.with_name(args.json.name + ".tmp")
-        tmp.write_text(json.dumps(result, indent=2))
-        os.replace(tmp, args.json)
+        write_json(args.json, result)
     return 0
+
+
+def print_table(result: dict) -> None:
+    """Per-action rows, the mean, the network alone, and the views scored."""
+    names = ("MPJPE", "P-MPJPE", "MPJVE", "accel")
+    width = max(len("network alone (--free-bones)"), *(len(a) for a in result["per_action"]))
+    print(f"{'action (mm)':<{width}}" + "".join(f"{n:>9}" for n in names) + "   frames")
+
+    def row(label: str, scores: dict, frames: str = "") -> None:
+        print(f"{label:<{width}}" + "".join(f"{scores[k]:9.1f}" for k in METRICS) + f"   {frames}")
+
+    for action, scores in result["per_action"].items():
+        row(action, scores, str(scores["frames"]))
+    row("mean", result, str(result["frames"]))
+    if "network_only" in result:
+        row("network alone (--free-bones)", result["network_only"])
+    views = result["views"]
+    print(f"views scored: {views['scored']}, skipped (no 2D): {views['skipped_without_2d']}")

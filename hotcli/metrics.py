@@ -1,4 +1,4 @@
-"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2) and velocity error.
+"""Pose errors: MPJPE (protocol 1), P-MPJPE (protocol 2), velocity and acceleration errors.
 
 Inputs are arrays (..., J, 3) in the same unit; results are per-frame arrays so callers
 can average per action and then over actions, the way Human3.6M results are reported.
@@ -39,3 +39,12 @@ def p_mpjpe(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
 def mpjve(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """Mean per-joint velocity error between consecutive frames (T-1,) of (T, J, 3) sequences."""
     return mpjpe(np.diff(pred, axis=0), np.diff(gt, axis=0))
+
+
+def accel_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """Mean per-joint acceleration error (T-2,) of (T, J, 3) sequences, per frame squared.
+
+    The second difference of each sequence compared: jitter a lifter adds shows here even
+    when its positions are close on average.
+    """
+    return mpjpe(np.diff(pred, n=2, axis=0), np.diff(gt, n=2, axis=0))

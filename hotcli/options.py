@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import math
 from dataclasses import dataclass
 
 from hotcli.errors import HotPoseError
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a bad one gives one clear line)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 DEFAULT_POSE_MODEL = "yolo11n-pose.pt"  # Ultralytics' name; found offline by hotcli.pose2d
 
 

@@ -4,7 +4,7 @@ Each tracked person becomes a :class:`Track` covering *every* frame of the video
 where that person was not detected (the first frames included) are filled by linear
 interpolation between detections, or by holding the nearest detection at the ends, and
 flagged in ``interpolated`` with scores 0. Keypoints are converted from COCO-17 to
-Human3.6M-17 (:func:`hotcli.skeleton.coco_to_h36m`) as they arrive, so memory holds only
+Human3.6M-17 (:func:`hotcli.layouts.to_h36m`) as they arrive, so memory holds only
 numbers, never frames.
 
 Weights are found offline first (:func:`resolve_pose_model`): the official
@@ -28,8 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from hotcli.errors import HotPoseError, first_line
+from hotcli.layouts import to_h36m
 from hotcli.options import DEFAULT_POSE_MODEL
-from hotcli.skeleton import coco_to_h36m
 
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
@@ -237,7 +237,7 @@ def _track_frames(yolo, frames, n_frames, seen, imgsz, device, tracker) -> None:
         kp = result.keypoints.xy.cpu().numpy()
         conf = result.keypoints.conf
         conf = conf.cpu().numpy() if conf is not None else np.ones(kp.shape[:2], np.float32)
-        h36m, h36m_conf = coco_to_h36m(kp, conf)
+        h36m, h36m_conf = to_h36m(kp, conf, "coco17")
         for j, tid in enumerate(ids):
             seen.setdefault(tid, {})[n] = (h36m[j], h36m_conf[j], xyxy[j])
 

@@ -20,23 +20,9 @@ import importlib.util
 from pathlib import Path
 
 from hotcli.errors import HotPoseError
-from hotcli.options import DEFAULT_POSE_MODEL, RunOptions
+from hotcli.options import DEFAULT_POSE_MODEL, RunOptions, non_negative_int, positive_int
 
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
-
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -147,7 +133,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--trail",
-        type=_non_negative_int,
+        type=non_negative_int,
         default=d.trail,
         metavar="FRAMES",
         help="draw the last N frames' paths of wrists and ankles (default: off)",

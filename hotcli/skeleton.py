@@ -1,4 +1,4 @@
-"""Joint layouts: the Human3.6M-17 skeleton the lifter uses and the COCO-17 one YOLO gives.
+"""The Human3.6M-17 skeleton the lifter uses: joints, bones, mirroring, one length per bone.
 
 Human3.6M-17 (the order used by VideoPose3D, MixSTE and HoT)::
 
@@ -7,11 +7,7 @@ Human3.6M-17 (the order used by VideoPose3D, MixSTE and HoT)::
     10 head       11 l shoulder 12 l elbow     13 l wrist      14 r shoulder
     15 r elbow    16 r wrist
 
-COCO-17 → Human3.6M-17 (:func:`coco_to_h36m`): hips, knees, ankles, shoulders,
-elbows and wrists map one to one; pelvis is the mid-hip, thorax the mid-shoulder,
-spine the midpoint of pelvis and thorax, neck/nose the nose, head the nose
-plus three times the nose-to-mid-eye offset (Human3.6M's head joint is ~11 cm above
-the nose). A derived joint's confidence is the smallest confidence of its sources.
+Other layouts (COCO-17, MPII-16) are converted to it in :mod:`hotcli.layouts`.
 """
 
 from __future__ import annotations
@@ -135,54 +131,3 @@ def bone_side(parent: int, child: int) -> str:
     if child in H36M_RIGHT:
         return "right"
     return "centre"
-
-
-COCO_JOINTS: tuple[str, ...] = (
-    "nose",
-    "left_eye",
-    "right_eye",
-    "left_ear",
-    "right_ear",
-    "left_shoulder",
-    "right_shoulder",
-    "left_elbow",
-    "right_elbow",
-    "left_wrist",
-    "right_wrist",
-    "left_hip",
-    "right_hip",
-    "left_knee",
-    "right_knee",
-    "left_ankle",
-    "right_ankle",
-)
-
-# Each H36M joint as a weighted sum of COCO joints (weights sum to 1).
-# fmt: off
-_COCO_WEIGHTS: tuple[dict[int, float], ...] = (
-    {11: 0.5, 12: 0.5},                      # 0 pelvis: mid-hip
-    {12: 1}, {14: 1}, {16: 1},               # 1-3 right hip, knee, ankle
-    {11: 1}, {13: 1}, {15: 1},               # 4-6 left hip, knee, ankle
-    {11: 0.25, 12: 0.25, 5: 0.25, 6: 0.25},  # 7 spine: mid-hip/mid-shoulder midpoint
-    {5: 0.5, 6: 0.5},                        # 8 thorax: mid-shoulder
-    {0: 1},                                  # 9 neck/nose
-    # 10 head: Human3.6M's head joint is ~11 cm above the nose, about three times the
-    # nose-to-eye offset, so extrapolate along it: nose + 3 (mid-eye - nose).
-    {0: -2.0, 1: 1.5, 2: 1.5},
-    {5: 1}, {7: 1}, {9: 1},                  # 11-13 left shoulder, elbow, wrist
-    {6: 1}, {8: 1}, {10: 1},                 # 14-16 right shoulder, elbow, wrist
-)
-# fmt: on
-_COCO_TO_H36M = np.zeros((17, 17), np.float32)
-for _h, _weights in enumerate(_COCO_WEIGHTS):
-    for _c, _w in _weights.items():
-        _COCO_TO_H36M[_h, _c] = _w
-
-
-def coco_to_h36m(keypoints: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Convert COCO-17 keypoints (..., 17, 2) and scores (..., 17) to Human3.6M-17."""
-    keypoints = np.asarray(keypoints, dtype=np.float32)
-    scores = np.asarray(scores, dtype=np.float32)
-    out_k = np.einsum("hc,...cd->...hd", _COCO_TO_H36M, keypoints)
-    out_s = np.stack([scores[..., list(w)].min(axis=-1) for w in _COCO_WEIGHTS], axis=-1)
-    return out_k, out_s

@@ -4,8 +4,9 @@ Each epoch visits every clip start (one every ``--clip-stride`` frames of every
 training sequence) once, seen through a random real or virtual camera with the
 augmentations switched on. After each epoch: validation MPJPE on the held-out
 subjects (one camera per sequence, no flip, for speed: ``hot-pose eval`` gives the
-full protocol), a checkpoint (``last.pt`` to resume, ``best.pt`` the best so far),
-a row in ``log.csv`` and the plot ``curve.png``.
+full protocol), on projected 3D and, with ``--keypoints-2d``, on the detections too
+(``best.pt`` is then chosen on the detections), a checkpoint (``last.pt`` to resume,
+``best.pt`` the best so far), a row in ``log.csv`` and the plot ``curve.png``.
 
 Loss (as MixSTE/HoT): MPJPE + 2·velocity error (MPJVE) + 0.5·temporal consistency
 (mean acceleration of the prediction, which penalises jitter, not motion).
@@ -30,7 +31,21 @@ import torch
 from hotcli.data import Augment, ClipSampler, load_sequences
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
-from hotcli.evaluate import DEFAULT_DATA, evaluate
+from hotcli.evaluate import DEFAULT_DATA, add_keypoint_arguments, evaluate
+from hotcli.options import positive_int
+
+
+def validate(model: torch.nn.Module, seqs: list, device: torch.device, detections: bool) -> float:
+    """Validation MPJPE (mm) of the network alone: one camera per sequence, no flip."""
+    return evaluate(
+        model,
+        seqs,
+        flip=False,
+        cameras="one",
+        device=device,
+        fixed_bones=False,
+        detections=detections,
+    )["mpjpe_mm"]
 
 
 def pose_loss(pred: torch.Tensor, gt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -84,7 +99,10 @@ def plot_curve(csv_path: Path, png_path: Path) -> None:
     epochs = [int(r["epoch"]) for r in rows]
     fig, ax = plt.subplots(figsize=(6, 3.5))
     ax.plot(epochs, [float(r["train_mpjpe_mm"]) for r in rows], "o-", label="train MPJPE")
-    ax.plot(epochs, [float(r["val_mpjpe_mm"]) for r in rows], "s-", label="val MPJPE")
+    ax.plot(epochs, [float(r["val_mpjpe_mm"]) for r in rows], "s-", label="val MPJPE, GT 2D")
+    if any(math.isfinite(float(r.get("val_det_mpjpe_mm", "nan"))) for r in rows):
+        det = [float(r["val_det_mpjpe_mm"]) for r in rows]
+        ax.plot(epochs, det, "^-", label="val MPJPE, detections")
     ax.set_xlabel("epoch")
     ax.set_ylabel("mm")
     ax.set_yscale("log")
@@ -95,11 +113,36 @@ def plot_curve(csv_path: Path, png_path: Path) -> None:
     plt.close(fig)
 
 
+#: Share of clips from views with detections that use them, unless ``--detections`` says.
+DETECTIONS_SHARE = 0.5
+#: The Augment fields set by an option of their own: (field, metavar, help).
+CORRUPTIONS: dict[str, tuple[str, str]] = {
+    "virtual_cameras": ("SHARE", "share of clips seen through a random virtual camera"),
+    "noise": ("STD", "2D noise, std as a share of the person's height"),
+    "jitter": ("STD", "slow 2D drift"),
+    "bad_joints": ("P", "probability of a dropped or wrong joint"),
+    "scale_shift": ("S", "2D zoom and shift"),
+    "bone_scale": ("S", "other body proportions: each bone's length times 1±S"),
+    "offsets": ("STD", "per-joint 2D offset held over a clip (share of height)"),
+    "swaps": ("P", "probability per clip of a limb's left and right swapped for a while"),
+    "jumps": ("P", "probability per clip of a hand or foot jumping onto the other limb"),
+    "fast_limbs": ("K", "extra 2D noise per unit of joint speed (motion blur)"),
+    "occlusion": ("STD", "extra 2D noise on joints behind the body (share of height)"),
+    "detections": (
+        "SHARE",
+        f"share of clips from views with --keypoints-2d that use them ({DETECTIONS_SHARE} "
+        "when given)",
+    ),
+}
+
+
 def augment_from_args(args: argparse.Namespace) -> Augment:
     """The augmentations a ``hot-pose train`` command line asks for."""
     aug = replace(Augment.none(), flip=True) if args.no_augment else Augment()
     changes: dict = {}
-    for name in ("virtual_cameras", "noise", "jitter", "bad_joints", "scale_shift", "bone_scale"):
+    if args.keypoints_2d is not None:
+        changes["detections"] = DETECTIONS_SHARE
+    for name in CORRUPTIONS:
         value = getattr(args, name)
         if value is not None:
             if not 0 <= value <= 1:
@@ -121,16 +164,22 @@ def augment_from_args(args: argparse.Namespace) -> Augment:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
     a("--config", default="hot_mixste_xs", help="model config name (see `hot-pose bench --list`)")
-    a("--epochs", type=int, default=20)
-    a("--batch", type=int, default=16, help="clips per step")
+    a("--epochs", type=positive_int, default=20)
+    a("--batch", type=positive_int, default=16, help="clips per step")
     a("--lr", type=float, default=1e-3, help="peak learning rate after warm-up")
     a("--weight-decay", type=float, default=0.01)
     a("--warmup", type=int, default=300, help="warm-up steps")
-    a("--clip-stride", type=int, default=100, help="frames between clip starts in an epoch")
+    a(
+        "--clip-stride",
+        type=positive_int,
+        default=100,
+        help="frames between clip starts in an epoch",
+    )
     a("--seed", type=int, default=0)
     a("--device", default="auto", help="auto, cpu or cuda")
     a("--data", type=Path, default=DEFAULT_DATA / "h36m_3d.npz")
     a("--cameras", type=Path, default=DEFAULT_DATA / "cameras.json")
+    add_keypoint_arguments(parser)
     a("--train-subjects", default="S1,S5,S6,S7")
     a("--val-subjects", default="S8", help="held-out subjects for validation ('' for none)")
     a("--out", type=Path, default=Path("runs/train"), help="run folder (checkpoints, log, plot)")
@@ -141,34 +190,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "augmentations", "each overrides its default (or the --no-augment setting)"
     )
     g.add_argument("--no-flip", action="store_true", help="no horizontal flips")
-    g.add_argument(
-        "--virtual-cameras",
-        type=float,
-        metavar="SHARE",
-        help=f"share of clips seen through a random virtual camera ({Augment.virtual_cameras})",
-    )
-    g.add_argument(
-        "--noise",
-        type=float,
-        metavar="STD",
-        help=f"2D noise, std as a share of the person's height ({Augment.noise})",
-    )
-    g.add_argument("--jitter", type=float, metavar="STD", help=f"slow 2D drift ({Augment.jitter})")
-    g.add_argument(
-        "--bad-joints",
-        type=float,
-        metavar="P",
-        help=f"probability of a dropped or wrong joint ({Augment.bad_joints})",
-    )
-    g.add_argument(
-        "--scale-shift", type=float, metavar="S", help=f"2D zoom and shift ({Augment.scale_shift})"
-    )
-    g.add_argument(
-        "--bone-scale",
-        type=float,
-        metavar="S",
-        help=f"other body proportions: each bone's length times 1±S ({Augment.bone_scale})",
-    )
+    for name, (metavar, what) in CORRUPTIONS.items():
+        default = getattr(Augment, name)
+        g.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=float,
+            metavar=metavar,
+            help=what if name == "detections" else f"{what} ({default})",
+        )
     g.add_argument(
         "--strides",
         metavar="LIST",
@@ -198,8 +227,8 @@ def main(args: argparse.Namespace) -> int:
     from models import create_model, get_config, load_checkpoint, save_checkpoint
 
     aug = augment_from_args(args)
-    for path in (args.data, args.cameras):
-        if not Path(path).is_file():
+    for path in (args.data, args.cameras, args.keypoints_2d):
+        if path is not None and not Path(path).is_file():
             raise HotPoseError(f"{path} not found (see ../shared/data/README.md)")
     try:
         cfg = get_config(args.config)
@@ -209,12 +238,16 @@ def main(args: argparse.Namespace) -> int:
     torch.set_num_threads(usable_cpus())
     args.out.mkdir(parents=True, exist_ok=True)
 
-    train_seqs = load_sequences(args.data, args.cameras, args.train_subjects.split(","))
+    detections = (args.keypoints_2d, args.layout)
+    train_seqs = load_sequences(
+        args.data, args.cameras, args.train_subjects.split(","), *detections
+    )
     val_seqs = (
-        load_sequences(args.data, args.cameras, args.val_subjects.split(","))
+        load_sequences(args.data, args.cameras, args.val_subjects.split(","), *detections)
         if args.val_subjects
         else []
     )
+    val_on_detections = any(seq.detections for seq in val_seqs)
     sampler = ClipSampler(train_seqs, cfg.frames, args.clip_stride, aug)
     steps_per_epoch = len(sampler) // args.batch
     total = steps_per_epoch * args.epochs
@@ -237,6 +270,12 @@ def main(args: argparse.Namespace) -> int:
     last, log = args.out / "last.pt", args.out / "log.csv"
     if args.resume and last.is_file():
         state = torch.load(last, map_location=device, weights_only=False)
+        if state.get("config") != cfg.to_dict():
+            saved = (state.get("config") or {}).get("name", "an unknown config")
+            raise HotPoseError(
+                f"{last} was trained as {saved}, not --config {cfg.name}: resume with the same "
+                "--config, or give another --out"
+            )
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start_epoch, step, best = state["epoch"], state["step"], state["best"]
@@ -249,6 +288,8 @@ def main(args: argparse.Namespace) -> int:
     workers = args.workers if args.workers >= 0 else default_workers(device)
     meta = {
         "data": str(args.data.name),
+        "keypoints_2d": args.keypoints_2d.name if args.keypoints_2d else None,
+        "layout": args.layout,
         "train_subjects": args.train_subjects,
         "val_subjects": args.val_subjects,
         "augment": asdict(aug),
@@ -293,18 +334,19 @@ def main(args: argparse.Namespace) -> int:
             if args.max_steps and step >= args.max_steps:
                 break
         train_time = time.time() - t0
-        val = float("nan")
-        if val_seqs:
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-                val = evaluate(
-                    model, val_seqs, flip=False, cameras="one", device=device, fixed_bones=False
-                )["mpjpe_mm"]
+        val = val_det = float("nan")
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+            if val_seqs:
+                val = validate(model, val_seqs, device, detections=False)
+            if val_on_detections:
+                val_det = validate(model, val_seqs, device, detections=True)
         row = {
             "epoch": epoch + 1,
             "step": step,
             "train_loss": np.mean(losses),
             "train_mpjpe_mm": np.mean(errs),
             "val_mpjpe_mm": val,
+            "val_det_mpjpe_mm": val_det,
             "lr": opt.param_groups[0]["lr"],
             "seconds": round(train_time, 1),
         }
@@ -315,11 +357,11 @@ def main(args: argparse.Namespace) -> int:
                 w.writeheader()
             w.writerow(row)
         plot_curve(log, args.out / "curve.png")
-        if val < best or not val_seqs:
-            best = val if val_seqs else best
-            save_checkpoint(
-                args.out / "best.pt", model, {**meta, "epoch": epoch + 1, "val_mpjpe_mm": val}
-            )
+        chosen = val_det if val_on_detections else val
+        if chosen < best or not val_seqs:
+            best = chosen if val_seqs else best
+            scores = {"val_mpjpe_mm": val, "val_det_mpjpe_mm": val_det}
+            save_checkpoint(args.out / "best.pt", model, {**meta, "epoch": epoch + 1, **scores})
         tmp = last.with_name("last.pt.tmp")
         torch.save(
             {
@@ -329,13 +371,15 @@ def main(args: argparse.Namespace) -> int:
                 "step": step,
                 "best": best,
                 "torch_rng": torch.get_rng_state(),
+                "config": cfg.to_dict(),
             },
             tmp,
         )
         os.replace(tmp, last)
+        on_detections = f", on detections {val_det:.1f} mm" if val_on_detections else ""
         print(
-            f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm, "
-            f"{train_time:.0f} s",
+            f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm"
+            f"{on_detections}, {train_time:.0f} s",
             flush=True,
         )
         if args.max_steps and step >= args.max_steps:

@@ -25,7 +25,6 @@ from hotcli.skeleton import (
     H36M_LEFT,
     H36M_RIGHT,
     bone_lengths,
-    coco_to_h36m,
     fix_bone_lengths,
     flip_permutation,
     symmetric_bones,
@@ -71,20 +70,6 @@ def test_flip_swaps_sides_and_is_an_involution():
     pose = np.random.default_rng(1).normal(size=(4, 17, 3))
     assert np.allclose(flip_pose(flip_pose(pose)), pose)
     assert np.allclose(flip_pose(pose)[:, 4, 0], -pose[:, 1, 0])
-
-
-def test_coco_to_h36m_midpoints_and_confidences():
-    kp = np.zeros((17, 2))
-    kp[11], kp[12] = [10, 100], [30, 100]  # left, right hip
-    kp[5], kp[6] = [10, 40], [30, 40]  # shoulders
-    kp[0], kp[1], kp[2] = [20, 30], [18, 27], [22, 27]  # nose, eyes
-    scores = np.ones(17)
-    scores[12] = 0.2
-    out, conf = coco_to_h36m(kp, scores)
-    assert np.allclose(out[10], [20, 21]) and np.allclose(out[9], [20, 30])
-    assert np.allclose(out[0], [20, 100]) and np.allclose(out[8], [20, 40])
-    assert np.allclose(out[7], [20, 70]) and np.allclose(out[1], [30, 100])
-    assert conf[0] == pytest.approx(0.2) and conf[4] == 1.0
 
 
 def test_fixed_bone_lengths_leave_a_rigid_skeleton_alone():

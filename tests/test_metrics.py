@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hotcli.metrics import mpjpe, mpjve, p_mpjpe, procrustes_align
+from hotcli.metrics import accel_error, mpjpe, mpjve, p_mpjpe, procrustes_align
 
 
 def random_rotation(rng):
@@ -47,3 +47,21 @@ def test_procrustes_never_reflects():
 def test_mpjpe_shapes(shape):
     a = np.ones(shape)
     assert mpjpe(a, a).shape == shape[:-2]
+
+
+def test_a_constant_offset_moves_positions_but_not_velocity_or_acceleration():
+    gt = np.random.default_rng(2).normal(size=(20, 17, 3))
+    shifted = gt + np.array([0.1, 0.0, 0.0])
+    assert np.allclose(mpjpe(shifted, gt), 0.1)
+    assert np.allclose(mpjve(shifted, gt), 0, atol=1e-12)
+    assert np.allclose(accel_error(shifted, gt), 0, atol=1e-12)
+
+
+def test_one_frame_of_jitter_shows_as_acceleration_error_on_three_frames():
+    gt = np.zeros((10, 17, 3))
+    pred = gt.copy()
+    pred[5, :, 0] = 0.01  # every joint 1 cm off in frame 5 alone
+    err = accel_error(pred, gt)
+    assert err.shape == (8,)
+    # second differences at frames 4, 5, 6 are 1, -2, 1 cm
+    np.testing.assert_allclose(err, [0, 0, 0, 0.01, 0.02, 0.01, 0, 0], atol=1e-12)
