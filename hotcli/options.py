@@ -63,6 +63,9 @@ class RunOptions:
     device: str = "auto"
     flip: bool = True
     fixed_bones: bool = True  # one length per bone (hotcli.skeleton.fix_bone_lengths)
+    focal_length: float | None = None  # pixels; None: from fov, else the default view
+    fov: float | None = None  # horizontal degrees (hotcli.camera.video_intrinsics)
+    foot_lock: bool = True  # pin feet during contacts (hotcli.feet.lock_feet)
     batch: int = 16
     quiet: bool = False
     render: bool = True

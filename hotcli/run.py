@@ -39,6 +39,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = RunOptions()
@@ -120,6 +127,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.batch,
         help="lifter windows per forward pass (default: %(default)s)",
     )
+
+    g = parser.add_argument_group("camera and scene")
+    lens = g.add_mutually_exclusive_group()
+    lens.add_argument("--focal-length", type=_positive_float, default=None, metavar="PX",
+                      help="the camera's focal length in pixels (default: from --fov)")  # fmt: skip
+    lens.add_argument("--fov", type=_positive_float, default=None, metavar="DEGREES",
+                      help="the camera's horizontal field of view (default: 60)")  # fmt: skip
+    g.add_argument("--no-foot-lock", dest="foot_lock", action="store_false",
+                   help="let feet slide as lifted instead of pinning them while they are "
+                   "down")  # fmt: skip
 
     g = parser.add_argument_group("rendering")
     g.add_argument(
