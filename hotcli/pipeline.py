@@ -179,7 +179,11 @@ def _process(
     timings["write"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    extra_files = render_outputs(video, out_dir, persons, options, info) if options.render else []
+    extra_files = (
+        render_outputs(video, out_dir, persons, options, info, ground.height)
+        if options.render
+        else []
+    )
     timings["render"] = time.perf_counter() - t if options.render else 0.0
     timings["total"] = time.perf_counter() - start
 
@@ -194,7 +198,7 @@ def _process(
         "persons": [
             {
                 "track_id": p.track_id,
-                "frames_detected": int(p.frames - np.count_nonzero(p.interpolated)),
+                "frames_detected": int(np.count_nonzero(p.present & ~p.interpolated)),
                 "frames_interpolated": int(np.count_nonzero(p.interpolated)),
                 "frames_present": int(np.count_nonzero(p.present)),
                 "foot_skate_mm_per_frame": {
@@ -314,9 +318,13 @@ def _mm(value: float) -> float | None:
 
 
 def render_outputs(
-    video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo
-) -> list[str]:
-    """The rendered video and the optional GIF preview and motion plot; returns file names."""
+    video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo,
+    camera_height: float | None = None,
+) -> list[str]:  # fmt: skip
+    """The rendered video and the optional GIF preview and motion plot; returns file names.
+
+    ``camera_height`` (metres) shows the 3D panel as one scene (persons in one world frame).
+    """
     from hotcli.render import plot_motion, render_video, write_gif
 
     render_options = RenderOptions(
@@ -324,7 +332,8 @@ def render_outputs(
         view_elevation=options.view_elevation, trail=options.trail,
     )  # fmt: skip
     rendered = out_dir / (video.stem + RENDER_SUFFIX)
-    render_video(video, rendered, persons, render_options, info=info, progress=not options.quiet)
+    render_video(video, rendered, persons, render_options, info=info, progress=not options.quiet,
+                 camera_height=camera_height)  # fmt: skip
     names = [rendered.name]
     if options.gif:
         write_gif(rendered, out_dir / (video.stem + GIF_SUFFIX))
