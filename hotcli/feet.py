@@ -79,11 +79,12 @@ def foot_contact(
     return contact
 
 
-def foot_skate(world: np.ndarray, contact: np.ndarray) -> float:
-    """Mean horizontal distance (mm per frame) an ankle moves between two contact frames.
+def skate_steps(world: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """Horizontal distances (K,) in metres each ankle moves between two frames in contact.
 
-    ``world`` (T, 17, 3) metres, ``contact`` (T, 2) as from :func:`foot_contact`. Only
-    steps between consecutive frames both in contact count; NaN when there are none.
+    ``world`` (T, 17, 3) metres, z up; ``contact`` (T, 2) as from :func:`foot_contact`.
+    Only steps between consecutive frames with that foot down in both count. Kept as the
+    steps themselves so that several clips can be pooled before averaging.
     """
     w = np.asarray(world, dtype=np.float64)
     c = np.asarray(contact, dtype=bool)
@@ -92,7 +93,15 @@ def foot_skate(world: np.ndarray, contact: np.ndarray) -> float:
         both = c[1:, side] & c[:-1, side]
         step = np.linalg.norm(np.diff(w[:, ankle, :2], axis=0), axis=-1)
         steps.append(step[both & np.isfinite(step)])
-    moved = np.concatenate(steps)
+    return np.concatenate(steps)
+
+
+def foot_skate(world: np.ndarray, contact: np.ndarray) -> float:
+    """Mean horizontal distance (mm per frame) an ankle moves while down; NaN without contacts.
+
+    See :func:`skate_steps` for the arguments.
+    """
+    moved = skate_steps(world, contact)
     return float(moved.mean() * 1000.0) if moved.size else float("nan")
 
 
