@@ -8,7 +8,9 @@ video (passing :class:`Models` loaded once). Stages:
 2. **decode + 2D**: frames stream from the decoder straight into the YOLO pose tracker,
    never all held in memory. The two interleave, so the time spent inside the frame
    iterator is counted as ``decode`` and the rest as ``pose2d``.
-3. **select** the main person (or ``--person ID``, or ``--all-persons``).
+3. **join** fragments of one person's track the tracker split
+   (:mod:`hotcli.reassociate`), then **select** the main person (or ``--person ID``, or
+   ``--all-persons``).
 4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) over the frames where they are
    present, and **place** everyone in one scene (:mod:`hotcli.world`): the pelvis path in
    camera coordinates, one ground plane and world frame, feet in contact locked.
@@ -46,6 +48,7 @@ from hotcli.lift import Lifter, PersonMotion
 from hotcli.options import RenderOptions, RunOptions
 from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
 from hotcli.presence import max_gap_frames, present_mask, runs
+from hotcli.reassociate import join_fragments
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, iter_frames, probe
 from hotcli.world import WorldOptions, place_persons
@@ -161,6 +164,8 @@ def _process(
         raise HotPoseError(
             f"{video}: decoded {frames.count} frames but the video reports {info.frames}"
         )
+    tracker_tracks = len(tracks)
+    tracks, joins = join_fragments(tracks, info.fps)
     selected = select_tracks(tracks, options.person, options.all_persons, options.min_frames)
 
     t = time.perf_counter()
@@ -210,6 +215,8 @@ def _process(
             for p in persons
         ],
         "tracks_found": len(tracks),
+        "tracker_tracks": tracker_tracks,
+        "fragments_joined": joins,
         "camera": facts,
         "foot_lock": options.foot_lock,
         "device": models.device,
