@@ -362,6 +362,17 @@ def test_bad_option_values_are_usage_errors(capsys):
     assert exc.value.code == 2 and "--batch" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [(["--focal-length", "0"], "--focal-length"), (["--fov", "-3"], "--fov"),
+     (["--focal-length", "900", "--fov", "60"], "--fov")],
+)  # fmt: skip
+def test_bad_camera_options_are_usage_errors(capsys, argv, named):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["x.mp4", *argv])
+    assert exc.value.code == 2 and named in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------------ result files
 
 
