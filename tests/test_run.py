@@ -126,6 +126,9 @@ def test_run_writes_complete_consistent_results(dancer):
                                                      info.width / 2, info.height / 2])  # fmt: skip
     skate = summary["persons"][0]["foot_skate_mm_per_frame"]
     assert skate["after_lock"] <= skate["before_lock"]
+    doc_camera = json.loads((out / "poses.json").read_text())["camera"]
+    assert doc_camera["focal_length_px"] == pytest.approx(camera["focal_length_px"])
+    assert doc_camera["height_m"] == pytest.approx(camera["height_m"]) and camera["height_m"] > 0
     # The dancer is on screen throughout: detected on nearly every frame, in the image.
     assert poses["interpolated"].mean() < 0.1
     k = poses["keypoints_2d"]
