@@ -149,3 +149,46 @@ def lift_above_ground(world: np.ndarray, tolerance: float = 0.0) -> np.ndarray:
     below = np.isfinite(lowest) & (lowest < -tolerance)
     w[below, :, 2] -= lowest[below, None]
     return w
+
+
+#: ``--fov auto`` needs the foot points to spread at least this far (m, std) both ways.
+MIN_SPREAD_M = 0.5
+#: ... and a camera tilted at least this much, or the tilt cannot tell the focal length.
+MIN_TILT_DEGREES = 6.0
+
+
+def focal_scale(
+    camera_poses: Sequence[np.ndarray], relative_poses: Sequence[np.ndarray]
+) -> float | None:
+    """How much larger the true focal length is than the one the poses were placed with.
+
+    Placing people with a focal length ``s`` times too small puts them ``s`` times too
+    near, so the floor their feet trace is squeezed along the camera's axis and looks
+    tilted less than it is. The skeletons' up direction (from the lifter, independent of
+    the focal length) says how tilted the camera really is. The ratio of the two tilts'
+    tangents is the factor. None when the feet do not cover an area of floor or the camera
+    looks nearly level, where the answer would be noise.
+    """
+    rel = [np.asarray(r, dtype=np.float64) for r in relative_poses]
+    rel = [r[np.isfinite(r).all(axis=(1, 2))] for r in rel]
+    rel_all = np.concatenate(rel) if rel else np.zeros((0, 17, 3))
+    if not len(rel_all):
+        return None
+    skeleton_up = estimate_up(rel_all)
+    feet = [lowest_feet(c, skeleton_up) for c in camera_poses]
+    points = np.concatenate(feet) if feet else np.zeros((0, 3))
+    if len(points) < 20:
+        return None
+    plane_up, _ = fit_plane(points, skeleton_up, prior=0.0)
+    spread = np.linalg.eigvalsh(np.cov((points - points.mean(0)).T))
+    if spread[1] < MIN_SPREAD_M**2:
+        return None
+    # The tilt seen in the (y, z) plane of the camera: z/y components of the up vectors.
+    tan_skeleton = skeleton_up[2] / max(abs(skeleton_up[1]), 1e-9)
+    tan_plane = plane_up[2] / max(abs(plane_up[1]), 1e-9)
+    if (
+        abs(math.degrees(math.atan(tan_skeleton))) < MIN_TILT_DEGREES
+        or tan_plane * tan_skeleton <= 0
+    ):
+        return None
+    return float(tan_plane / tan_skeleton)

@@ -64,7 +64,7 @@ class RunOptions:
     flip: bool = True
     fixed_bones: bool = True  # one length per bone (hotcli.skeleton.fix_bone_lengths)
     focal_length: float | None = None  # pixels; None: from fov, else the default view
-    fov: float | None = None  # horizontal degrees (hotcli.camera.video_intrinsics)
+    fov: float | str | None = None  # horizontal degrees, or "auto" (hotcli.world.estimate_focal)
     foot_lock: bool = True  # pin feet during contacts (hotcli.feet.lock_feet)
     batch: int = 16
     quiet: bool = False

@@ -51,7 +51,7 @@ from hotcli.presence import max_gap_frames, present_mask, runs
 from hotcli.reassociate import join_fragments
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, iter_frames, probe
-from hotcli.world import WorldOptions, place_persons
+from hotcli.world import WorldOptions, estimate_focal, place_persons
 
 RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
 GIF_SUFFIX = "_pose.gif"
@@ -173,7 +173,11 @@ def _process(
     timings["lift"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    camera = video_intrinsics(info.width, info.height, options.focal_length, options.fov)
+    auto = options.fov == "auto"
+    camera = video_intrinsics(info.width, info.height, options.focal_length,
+                              None if auto else options.fov)  # fmt: skip
+    if auto:
+        camera = auto_camera(persons, camera, info.fps)
     persons, ground = place_in_scene(persons, camera, info.fps,
                                      WorldOptions(foot_lock=options.foot_lock))  # fmt: skip
     facts = camera_facts(camera, ground)
@@ -304,6 +308,16 @@ def place_in_scene(
             )
         )
     return out, ground
+
+
+def auto_camera(persons: list[PersonMotion], camera: Intrinsics, fps: float) -> Intrinsics:
+    """``--fov auto``: the focal length estimated from the video, else ``camera`` (marked so)."""
+    found = estimate_focal(
+        [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
+        [p.scores for p in persons], [~p.interpolated for p in persons],
+        [p.present for p in persons], camera, fps,
+    )  # fmt: skip
+    return found or replace(camera, source="default (--fov auto could not tell)")
 
 
 def camera_facts(camera: Intrinsics, ground: Ground) -> dict:

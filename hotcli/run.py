@@ -46,6 +46,10 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _fov(text: str) -> float | str:
+    return "auto" if text.strip().lower() == "auto" else _positive_float(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = RunOptions()
@@ -132,8 +136,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     lens = g.add_mutually_exclusive_group()
     lens.add_argument("--focal-length", type=_positive_float, default=None, metavar="PX",
                       help="the camera's focal length in pixels (default: from --fov)")  # fmt: skip
-    lens.add_argument("--fov", type=_positive_float, default=None, metavar="DEGREES",
-                      help="the camera's horizontal field of view (default: 60)")  # fmt: skip
+    lens.add_argument("--fov", type=_fov, default=None, metavar="DEGREES|auto",
+                      help="the camera's horizontal field of view, or auto: estimated from "
+                      "the people's feet and bodies when they cover the floor and the camera "
+                      "looks down (default: 60)")  # fmt: skip
     g.add_argument("--no-foot-lock", dest="foot_lock", action="store_false",
                    help="let feet slide as lifted instead of pinning them while they are "
                    "down")  # fmt: skip

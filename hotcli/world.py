@@ -19,13 +19,13 @@ describe the same motion.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from hotcli.camera import Intrinsics
 from hotcli.feet import ContactOptions, foot_contact, foot_skate, lock_feet
-from hotcli.ground import Ground, fit_ground, lift_above_ground
+from hotcli.ground import Ground, fit_ground, focal_scale, lift_above_ground
 from hotcli.trajectory import SMOOTH_SECONDS, smooth_root, solve_root
 
 
@@ -62,6 +62,52 @@ class PlacedPerson:
     skate_after_mm: float
 
 
+def _camera_poses(relative, keypoints_2d, scores, detected, present, camera, fps, seconds):
+    """Each person's smoothed absolute camera poses (T, 17, 3) under ``camera``."""
+    cams = []
+    for rel, kp, sc, det, pres in zip(relative, keypoints_2d, scores, detected, present,
+                                      strict=True):  # fmt: skip
+        rel = np.asarray(rel, dtype=np.float64)
+        det = np.asarray(det, bool) & np.asarray(pres, bool)
+        weights = np.where(det[:, None], np.asarray(sc, dtype=np.float64), 0.0)
+        raw = solve_root(rel, kp, weights, camera.focal_px, camera.centre)
+        root = smooth_root(raw, det & np.isfinite(raw).all(1), pres, fps, seconds)
+        cams.append(rel + root[:, None, :])
+    return cams
+
+
+def estimate_focal(
+    relative: Sequence[np.ndarray],
+    keypoints_2d: Sequence[np.ndarray],
+    scores: Sequence[np.ndarray],
+    detected: Sequence[np.ndarray],
+    present: Sequence[np.ndarray],
+    camera: Intrinsics,
+    fps: float,
+    rounds: int = 4,
+) -> Intrinsics | None:
+    """The camera with a focal length found from the video itself (``--fov auto``), or None.
+
+    Starting from ``camera``, persons are placed, :func:`hotcli.ground.focal_scale` says
+    by how much the focal length is off, and that is repeated a few times (placement is
+    not exactly proportional to the focal length). None when the scene cannot tell (feet
+    on a line or a spot, a level camera) or the answer leaves 10°–150° of view.
+    """
+    focal = camera.focal_px
+    for _ in range(rounds):
+        trial = replace(camera, focal_px=focal)
+        cams = _camera_poses(relative, keypoints_2d, scores, detected, present, trial, fps,
+                             SMOOTH_SECONDS)  # fmt: skip
+        scale = focal_scale(cams, relative)
+        if scale is None or not np.isfinite(scale):
+            return None
+        focal *= scale
+        if abs(scale - 1.0) < 0.01:
+            break
+    found = replace(camera, focal_px=focal, source="--fov auto")
+    return found if 10.0 <= found.fov_degrees <= 150.0 else None
+
+
 def place_persons(
     relative: Sequence[np.ndarray],
     keypoints_2d: Sequence[np.ndarray],
@@ -79,17 +125,9 @@ def place_persons(
     frames with a real detection (only those are measurements), ``present`` (T,).
     """
     options = options or WorldOptions()
-    cams, rels = [], []
-    for rel, kp, sc, det, pres in zip(relative, keypoints_2d, scores, detected, present,
-                                      strict=True):  # fmt: skip
-        rel = np.asarray(rel, dtype=np.float64)
-        det = np.asarray(det, bool) & np.asarray(pres, bool)
-        weights = np.where(det[:, None], np.asarray(sc, dtype=np.float64), 0.0)
-        raw = solve_root(rel, kp, weights, camera.focal_px, camera.centre)
-        root = smooth_root(raw, det & np.isfinite(raw).all(1), pres, fps, options.smooth_seconds)
-        cams.append(rel + root[:, None, :])
-        rels.append(rel)
-    ground = fit_ground(cams, rels)
+    cams = _camera_poses(relative, keypoints_2d, scores, detected, present, camera, fps,
+                         options.smooth_seconds)  # fmt: skip
+    ground = fit_ground(cams, [np.asarray(r, dtype=np.float64) for r in relative])
     placed = []
     for cam in cams:
         world = lift_above_ground(ground.to_world(cam))

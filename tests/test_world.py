@@ -14,7 +14,7 @@ from hotcli.ground import fit_ground, lift_above_ground
 from hotcli.presence import max_gap_frames, present_mask, runs
 from hotcli.skeleton import bone_lengths
 from hotcli.trajectory import smooth_root, solve_root
-from hotcli.world import WorldOptions, place_persons
+from hotcli.world import WorldOptions, estimate_focal, place_persons
 from tests.scene import ANKLE_HEIGHT, Scene, observe, walker
 
 FPS = 25.0
@@ -293,3 +293,38 @@ def test_two_bone_ik_reaches_the_target_and_keeps_both_lengths():
         if np.linalg.norm(np.asarray(target) - hip) < 0.8:
             np.testing.assert_allclose(new_ankle, target, atol=1e-9)
         assert new_knee[0, 1] < 0.05  # bends the way it did (towards −y)
+
+
+# --- --fov auto ---------------------------------------------------------------------------
+
+
+def _scene_inputs(scene, worlds, rng):
+    rels, pixels = [], []
+    for w in worlds:
+        _, rel, pix = observe(scene, w, rng)
+        rels.append(rel)
+        pixels.append(pix)
+    t = len(worlds[0])
+    ones = [np.ones(t, bool) for _ in worlds]
+    return rels, pixels, [np.full((t, 17), 0.9) for _ in worlds], ones, ones
+
+
+@pytest.mark.parametrize(("focal", "eye_height"), [(700.0, 4.0), (1500.0, 2.5)])
+def test_the_focal_length_is_found_from_people_walking_about_under_a_tilted_camera(
+    focal, eye_height
+):
+    scene = Scene(focal=focal, eye=(0.0, 0.0, eye_height), target=(0.0, 6.0, 0.5))
+    worlds = [walker(150, FPS, (-2.5, 4.0), (2.0, 9.0)), walker(150, FPS, (2.0, 8.0), (-1, 4)),
+              walker(150, FPS, (-3.0, 7.0), (3.0, 6.0))]  # fmt: skip
+    inputs = _scene_inputs(scene, worlds, np.random.default_rng(12))
+    start = video_intrinsics(scene.width, scene.height)  # the default 60°: 1109 px
+    found = estimate_focal(*inputs, start, FPS)
+    assert found is not None and found.source == "--fov auto"
+    assert found.focal_px == pytest.approx(focal, rel=0.05)
+
+
+def test_fov_auto_gives_up_when_the_feet_trace_a_line():
+    scene = Scene(eye=(0.0, 0.0, 3.0), target=(0.0, 6.0, 0.5))
+    inputs = _scene_inputs(scene, [walker(150, FPS, (0.0, 4.0), (0.0, 9.0))],
+                           np.random.default_rng(13))  # fmt: skip
+    assert estimate_focal(*inputs, video_intrinsics(scene.width, scene.height), FPS) is None
