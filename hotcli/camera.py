@@ -1,4 +1,4 @@
-"""Camera maths: world→camera, projection with lens distortion, and 2D normalisation.
+"""Camera maths: world→camera, projection with lens distortion, 2D normalisation, intrinsics.
 
 Conventions follow ``../shared/data/README.md``: ``X_cam = R · (X_world − T)``,
 camera looks along +z with x right and y down; distortion is Brown–Conrady with
@@ -7,7 +7,12 @@ three radial (k) and two tangential (p) coefficients.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
+
+from hotcli.errors import HotPoseError
 
 
 def world_to_camera(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndarray:
@@ -49,3 +54,66 @@ def denormalize_2d(coords: np.ndarray, width: float, height: float) -> np.ndarra
     """Inverse of :func:`normalize_2d`."""
     coords = np.asarray(coords, dtype=np.float32)
     return (coords + np.array([1, height / width], dtype=np.float32)) * width / 2
+
+
+#: Horizontal field of view assumed when neither ``--focal-length`` nor ``--fov`` is given:
+#: a typical phone or action camera's main lens filming landscape.
+DEFAULT_FOV_DEGREES = 60.0
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """One static pinhole camera for a whole video: focal length and principal point, pixels.
+
+    ``source`` says where the focal length came from (``"--focal-length"``, ``"--fov"`` or
+    ``"default"``), so ``summary.json`` can report it; ``width`` is the image width the
+    field of view refers to.
+    """
+
+    focal_px: float
+    cx: float
+    cy: float
+    width: int
+    source: str = "default"
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.focal_px) and self.focal_px > 0):
+            raise HotPoseError(f"the focal length must be positive pixels, got {self.focal_px}")
+        if self.width < 1:
+            raise HotPoseError(f"the image width must be at least 1 px, got {self.width}")
+
+    @property
+    def centre(self) -> np.ndarray:
+        """The principal point (2,) in pixels."""
+        return np.array([self.cx, self.cy], dtype=np.float64)
+
+    @property
+    def fov_degrees(self) -> float:
+        """The horizontal field of view this focal length gives over ``width`` pixels."""
+        return math.degrees(2.0 * math.atan(self.width / (2.0 * self.focal_px)))
+
+
+def focal_from_fov(width: float, fov_degrees: float) -> float:
+    """Focal length in pixels of a pinhole camera ``width`` px wide seeing ``fov_degrees``."""
+    if not 1.0 <= fov_degrees <= 179.0:
+        raise HotPoseError(f"--fov must be between 1 and 179 degrees, got {fov_degrees:g}")
+    return float(width) / (2.0 * math.tan(math.radians(fov_degrees) / 2.0))
+
+
+def video_intrinsics(
+    width: int, height: int, focal_length: float | None = None, fov: float | None = None
+) -> Intrinsics:
+    """The camera of a ``width`` × ``height`` video: principal point at the image centre.
+
+    The focal length is ``focal_length`` pixels when given, else derived from the
+    horizontal ``fov`` in degrees, else from :data:`DEFAULT_FOV_DEGREES`.
+    """
+    if focal_length is not None and fov is not None:
+        raise HotPoseError("give either --focal-length or --fov, not both")
+    if focal_length is not None:
+        focal, source = float(focal_length), "--focal-length"
+    elif fov is not None:
+        focal, source = focal_from_fov(width, fov), "--fov"
+    else:
+        focal, source = focal_from_fov(width, DEFAULT_FOV_DEGREES), "default"
+    return Intrinsics(focal, width / 2.0, height / 2.0, int(width), source)

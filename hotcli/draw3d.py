@@ -43,6 +43,8 @@ BONE_COLOURS: tuple[Colour, ...] = tuple(_SIDE_COLOUR[bone_side(p, c)] for p, c 
 TRAIL_JOINTS: tuple[int, ...] = (3, 6, 13, 16)
 TRAIL_COLOURS: tuple[Colour, ...] = (RIGHT_COLOUR, LEFT_COLOUR, LEFT_COLOUR, RIGHT_COLOUR)
 GRID_STEP_M = 0.5
+#: The pelvis's path on the ground in a scene (``--trail``).
+ROOT_PATH_COLOUR: Colour = (120, 220, 120)
 
 _SHIFT = 4  # cv2 sub-pixel bits: coordinates are passed as integers × 16
 _ONE = 1 << _SHIFT
@@ -186,13 +188,25 @@ def _camera_marker(x: float, y: float, size: float) -> np.ndarray:
     return np.array(segs, dtype=np.float64)
 
 
+def _standing_camera(height: float, size: float) -> np.ndarray:
+    """Segments (N, 2, 3): the camera icon at (0, 0, ``height``) looking +y, on a pole."""
+    icon = _camera_marker(0.0, 0.0, size) + np.array([0.0, 0.0, height])
+    pole = np.array([[[0.0, 0.0, 0.0], [0.0, 0.0, height]]])
+    return np.concatenate([icon, pole])
+
+
 class SkeletonPanel:
     """The 3D view of one or more people over a clip, drawn frame by frame into a reused canvas.
 
-    Several people stand side by side along world x in the order given (the caller
-    sorts them left to right as in the image), each over their own grid cell, because the
-    lifter's poses are root-relative and carry no position in the room. The view scale is
-    fitted once over the whole clip (robust extents of every pose), so it stays steady.
+    Two ways to arrange people. Given ``camera_height`` (poses in the video's one world
+    frame, :mod:`hotcli.ground`), the panel shows the scene: everyone where they are on
+    one ground grid that covers every path and the camera, which stands at (0, 0,
+    ``camera_height``); a trail draws each person's pelvis path on the ground. Without it
+    (root-relative poses that carry no position in the room), several people stand side
+    by side along world x in the order given (the caller sorts them left to right as in
+    the image), each over their own grid cell, and a trail follows ankles and wrists.
+    The view scale is fitted once over the whole clip (robust extents of every pose), so
+    it stays steady.
     """
 
     def __init__(
@@ -204,32 +218,22 @@ class SkeletonPanel:
         marked: Sequence[np.ndarray] | None = None,
         trail: int = 0,
         legend: bool = True,
+        camera_height: float | None = None,
     ) -> None:
         self.width, self.height = int(size[0]), int(size[1])
         self.trail = max(0, int(trail))
         self.frames = max((len(w) for w in worlds), default=0)
         self.marked = [np.asarray(m, bool) for m in marked] if marked is not None else None
         worlds = [np.asarray(w, dtype=np.float64) for w in worlds]
-
-        # Each person owns a round zone of floor (their robust reach); the camera icon sits
-        # just in front of the zones; the grid extends past both and is cropped by the panel.
-        zone = self._reach(worlds) + 0.15
-        spacing = 2 * zone + 0.3
-        offsets = (np.arange(len(worlds)) - (len(worlds) - 1) / 2) * spacing
-        self.worlds = [w + np.array([dx, 0.0, 0.0]) for w, dx in zip(worlds, offsets, strict=True)]
-        x_span = (offsets.max() - offsets.min()) / 2 if len(offsets) else 0.0
-        half = math.ceil((zone + 0.6) / GRID_STEP_M) * GRID_STEP_M
-        grid = _ground_grid(-x_span - half, x_span + half, -half, half)
-        marker = _camera_marker(0.0, -zone - 0.3, 0.3)
-        circle = np.linspace(0, 2 * math.pi, 24, endpoint=False)
-        ring = np.stack([np.cos(circle), np.sin(circle), np.zeros_like(circle)], -1) * zone
-        floor = np.concatenate([ring + np.array([dx, 0.0, 0.0]) for dx in offsets] or [ring])
-
+        self.scene = camera_height is not None
         height = self._height(worlds)
-        exact = np.concatenate([floor, marker.reshape(-1, 3)])
-        target = (0.0, 0.0, 0.45 * height)
+        if camera_height is not None:
+            self.worlds = worlds
+            grid, marker, exact, target, distance = self._scene_layout(worlds, camera_height)
+        else:
+            grid, marker, exact, target, distance = self._side_by_side_layout(worlds, height)
         self.view = self._fit(
-            ViewCamera(azimuth, elevation, target, 3.5 * max(zone + x_span, 0.6 * height)),
+            ViewCamera(azimuth, elevation, target, distance),
             np.concatenate([exact] + [self._sample(w) for w in self.worlds]),
             robust_from=len(exact),
         )
@@ -246,6 +250,59 @@ class SkeletonPanel:
         self._draw_static(grid, marker, legend)
         self.canvas = self.background.copy()
 
+    def _side_by_side_layout(
+        self, worlds: list[np.ndarray], height: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float], float]:
+        """Grid, camera marker, points that must fit, view target and distance; sets worlds.
+
+        Each person owns a round zone of floor (their robust reach); the camera icon sits
+        just in front of the zones; the grid extends past both and is cropped by the panel.
+        """
+        zone = self._reach(worlds) + 0.15
+        spacing = 2 * zone + 0.3
+        offsets = (np.arange(len(worlds)) - (len(worlds) - 1) / 2) * spacing
+        self.worlds = [w + np.array([dx, 0.0, 0.0]) for w, dx in zip(worlds, offsets, strict=True)]
+        x_span = (offsets.max() - offsets.min()) / 2 if len(offsets) else 0.0
+        half = math.ceil((zone + 0.6) / GRID_STEP_M) * GRID_STEP_M
+        grid = _ground_grid(-x_span - half, x_span + half, -half, half)
+        marker = _camera_marker(0.0, -zone - 0.3, 0.3)
+        circle = np.linspace(0, 2 * math.pi, 24, endpoint=False)
+        ring = np.stack([np.cos(circle), np.sin(circle), np.zeros_like(circle)], -1) * zone
+        floor = np.concatenate([ring + np.array([dx, 0.0, 0.0]) for dx in offsets] or [ring])
+        exact = np.concatenate([floor, marker.reshape(-1, 3)])
+        target = (0.0, 0.0, 0.45 * height)
+        return grid, marker, exact, target, 3.5 * max(zone + x_span, 0.6 * height)
+
+    @staticmethod
+    def _scene_layout(
+        worlds: list[np.ndarray], camera_height: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[float, float, float], float]:
+        """Grid, camera marker, points that must fit, view target and distance of a scene.
+
+        The grid covers the robust extent of every joint on the ground and the camera's
+        foot point, with half a metre to spare.
+        """
+        points = [w.reshape(-1, 3) for w in worlds if w.size]
+        xy = np.concatenate(points)[:, :2] if points else np.zeros((0, 2))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy):
+            lo = np.minimum(np.percentile(xy, 0.5, axis=0), 0.0)
+            hi = np.maximum(np.percentile(xy, 99.5, axis=0), 0.0)
+        else:
+            lo, hi = np.array([-1.0, 0.0]), np.array([1.0, 2.0])
+        lo = np.floor((lo - 0.5) / GRID_STEP_M) * GRID_STEP_M
+        hi = np.ceil((hi + 0.5) / GRID_STEP_M) * GRID_STEP_M
+        grid = _ground_grid(lo[0], hi[0], lo[1], hi[1])
+        extent = float(np.max(hi - lo))
+        height = max(float(camera_height), 0.0)
+        marker = _standing_camera(height, float(np.clip(0.04 * extent, 0.15, 0.6)))
+        corners = np.array([[lo[0], lo[1], 0.0], [hi[0], lo[1], 0.0], [lo[0], hi[1], 0.0],
+                            [hi[0], hi[1], 0.0]])  # fmt: skip
+        exact = np.concatenate([corners, marker.reshape(-1, 3)])
+        centre = 0.5 * (lo + hi)
+        target = (float(centre[0]), float(centre[1]), 0.5)
+        return grid, marker, exact, target, 2.0 * extent + 2.0
+
     @staticmethod
     def _reach(worlds: Sequence[np.ndarray]) -> float:
         """Robust horizontal reach of the joints from the pelvis over the clip (at least 0.5 m)."""
@@ -256,7 +313,7 @@ class SkeletonPanel:
 
     @staticmethod
     def _height(worlds: Sequence[np.ndarray]) -> float:
-        tops = [np.nanmax(w[..., 2], axis=1) for w in worlds if w.size]
+        tops = [np.fmax.reduce(w[..., 2], axis=1) for w in worlds if w.size]
         tops = np.concatenate(tops) if tops else np.zeros(1)
         tops = tops[np.isfinite(tops)]
         return float(np.clip(np.percentile(tops, 95), 0.5, 3.0)) if tops.size else 1.7
@@ -360,6 +417,9 @@ class SkeletonPanel:
         start = max(0, t - self.trail)
         if t - start < 1:
             return
+        if self.scene:
+            self._draw_root_path(img, person, start, t)
+            return
         path = self.fixed[person][start : t + 1]
         ok = np.isfinite(self.pixels[person][start : t + 1]).all(axis=-1)
         n = len(path) - 1
@@ -380,6 +440,21 @@ class SkeletonPanel:
                     cv2.LINE_AA,
                     _SHIFT,
                 )
+
+    def _draw_root_path(self, img: np.ndarray, person: int, start: int, t: int) -> None:
+        """The pelvis's path on the ground over frames ``start``..``t``, fading with age."""
+        path = self.fixed_shadows[person][start : t + 1, 0]
+        ok = np.isfinite(self.shadows[person][start : t + 1, 0]).all(axis=-1)
+        n = len(path) - 1
+        for s in range(n):
+            if not (ok[s] and ok[s + 1]):
+                continue
+            fade = 0.25 + 0.75 * (s + 1) / n
+            faded = tuple(
+                int(b + (c - b) * fade) for c, b in zip(ROOT_PATH_COLOUR, BACKGROUND, strict=True)
+            )
+            cv2.line(img, tuple(path[s]), tuple(path[s + 1]), faded, max(1, self.line_width // 2),
+                     cv2.LINE_AA, _SHIFT)  # fmt: skip
 
     def joint_pixels(self, t: int, person: int = 0) -> np.ndarray:
         """Pixel positions (17, 2) of a person's joints in frame ``t`` (for tests and labels)."""

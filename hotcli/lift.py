@@ -57,8 +57,13 @@ class PersonMotion:
     scores: np.ndarray  # (T, 17) confidence in [0, 1]
     interpolated: np.ndarray  # (T,) bool: filled in because the person was not detected
     keypoints_3d: np.ndarray  # (T, 17, 3) root-relative metres, camera axes
-    keypoints_3d_world: np.ndarray  # (T, 17, 3) upright: z up, feet on z = 0
+    keypoints_3d_world: np.ndarray  # (T, 17, 3) world frame: z up, ground at z = 0
     extra: dict = field(default_factory=dict)
+    # Placed in the scene (hotcli.world); None for motion that was not placed.
+    present: np.ndarray | None = None  # (T,) bool: in view (detected or a bridged gap)
+    root_camera: np.ndarray | None = None  # (T, 3) pelvis in camera coordinates, metres
+    keypoints_3d_camera: np.ndarray | None = None  # (T, 17, 3) absolute camera coordinates
+    foot_contact: np.ndarray | None = None  # (T, 2) bool: left, right foot down
 
     @property
     def frames(self) -> int:

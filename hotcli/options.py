@@ -82,6 +82,9 @@ class RunOptions:
     device: str = "auto"
     flip: bool = True
     fixed_bones: bool = True  # one length per bone (hotcli.skeleton.fix_bone_lengths)
+    focal_length: float | None = None  # pixels; None: from fov, else the default view
+    fov: float | str | None = None  # horizontal degrees, or "auto" (hotcli.world.estimate_focal)
+    foot_lock: bool = True  # pin feet during contacts (hotcli.feet.lock_feet)
     batch: int = 16
     quiet: bool = False
     render: bool = True

@@ -10,7 +10,16 @@ Arrays in ``poses.npz`` (T = the video's frame count; joints in Human3.6M-17 ord
 - ``keypoints_2d`` (T, 17, 2) float32 pixels; ``scores`` (T, 17) float32 in [0, 1]
 - ``keypoints_3d`` (T, 17, 3) float32 metres, root-relative (pelvis = 0), camera axes
   (x right, y down, z away from the camera)
-- ``keypoints_3d_world`` (T, 17, 3) float32 metres, upright: z up, feet on z = 0
+- ``keypoints_3d_world`` (T, 17, 3) float32 metres in the video's one world frame: z up,
+  ground at z = 0, origin on the ground under the camera, y along the camera's view; the
+  person moves over the ground and all persons share it (:mod:`hotcli.ground`)
+- ``keypoints_3d_camera`` (T, 17, 3) float32 metres, absolute camera coordinates;
+  ``root_camera`` (T, 3) its pelvis
+- ``present`` (T,) bool: the person is in view (detected, or a bridged short gap); every
+  position array is NaN where it is False
+- ``foot_contact`` (T, 2) bool: left and right foot down
+- ``camera`` (5,) float64: focal length (px), principal point x, y (px), camera height
+  (m) and tilt below the horizon (degrees), named by ``camera_keys``; in JSON an object
 - ``interpolated`` (T,) bool: the person was not detected and the frame was filled in
 - ``fps`` (), ``width`` (), ``height`` (), ``track_id`` (), ``joint_names`` (17,),
   ``joint_parents`` (17,) (−1 for the pelvis)
@@ -64,9 +73,22 @@ def write_json(path: Path, obj: Any) -> Path:
     return write_atomic(path, lambda f: f.write(text.encode() + b"\n"))
 
 
-def person_arrays(person: PersonMotion, fps: float, width: int, height: int) -> dict:
+#: The entries of the ``camera`` array in ``poses.npz`` (``camera_keys`` names them too).
+CAMERA_KEYS = ("focal_length_px", "cx", "cy", "height_m", "tilt_degrees")
+
+
+def camera_array(facts: dict) -> np.ndarray:
+    """The camera facts of ``summary.json`` as the (5,) ``camera`` array of ``poses.npz``."""
+    cx, cy = facts["principal_point_px"]
+    values = {**facts, "cx": cx, "cy": cy}
+    return np.array([values[k] for k in CAMERA_KEYS], dtype=np.float64)
+
+
+def person_arrays(
+    person: PersonMotion, fps: float, width: int, height: int, camera: dict | None = None
+) -> dict:
     """The arrays of one person's ``poses.npz`` (see the module docstring)."""
-    return {
+    arrays = {
         "keypoints_2d": np.asarray(person.keypoints_2d, dtype=np.float32),
         "scores": np.asarray(person.scores, dtype=np.float32),
         "keypoints_3d": np.asarray(person.keypoints_3d, dtype=np.float32),
@@ -79,9 +101,23 @@ def person_arrays(person: PersonMotion, fps: float, width: int, height: int) -> 
         "joint_names": np.asarray(H36M_JOINTS),
         "joint_parents": np.asarray(H36M_PARENTS, dtype=np.int64),
     }
+    placed = {
+        "present": (person.present, bool),
+        "root_camera": (person.root_camera, np.float32),
+        "keypoints_3d_camera": (person.keypoints_3d_camera, np.float32),
+        "foot_contact": (person.foot_contact, bool),
+    }
+    for name, (value, dtype) in placed.items():
+        if value is not None:
+            arrays[name] = np.asarray(value, dtype=dtype)
+    if camera is not None:
+        arrays["camera"] = camera_array(camera)
+        arrays["camera_keys"] = np.asarray(CAMERA_KEYS)
+    return arrays
 
 
-_DECIMALS = {"keypoints_2d": 2, "scores": 3, "keypoints_3d": 4, "keypoints_3d_world": 4}
+_DECIMALS = {"keypoints_2d": 2, "scores": 3, "keypoints_3d": 4, "keypoints_3d_world": 4,
+             "root_camera": 4, "keypoints_3d_camera": 4}  # fmt: skip
 
 
 def _to_json(name: str, value: np.ndarray) -> Any:
@@ -103,17 +139,23 @@ def write_person(out_dir: Path, stem: str, arrays: dict) -> list[Path]:
     """``<stem>.npz`` and ``<stem>.json`` for one person."""
     npz = write_atomic(out_dir / f"{stem}.npz", lambda f: np.savez_compressed(f, **arrays))
     doc = {name: _to_json(name, np.asarray(value)) for name, value in arrays.items()}
+    if "camera" in arrays:  # in JSON the camera is one object
+        doc["camera"] = dict(zip(doc.pop("camera_keys"), doc["camera"], strict=True))
     doc["frames"] = len(arrays["keypoints_2d"])
     return [npz, write_json(out_dir / f"{stem}.json", doc)]
 
 
 def write_poses(
-    out_dir: Path, persons: Sequence[PersonMotion], fps: float, width: int, height: int
-) -> dict[int, list[str]]:
-    """Write the pose files; returns each track id's file names (relative to ``out_dir``)."""
+    out_dir: Path, persons: Sequence[PersonMotion], fps: float, width: int, height: int,
+    camera: dict | None = None,
+) -> dict[int, list[str]]:  # fmt: skip
+    """Write the pose files; returns each track id's file names (relative to ``out_dir``).
+
+    ``camera`` is the camera facts of ``summary.json`` (one camera for every person).
+    """
     files: dict[int, list[str]] = {}
     for i, person in enumerate(persons):
-        arrays = person_arrays(person, fps, width, height)
+        arrays = person_arrays(person, fps, width, height, camera)
         names: list[str] = []
         if i == 0:
             names += [p.name for p in write_person(out_dir, POSES_STEM, arrays)]

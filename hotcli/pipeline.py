@@ -1,4 +1,4 @@
-"""One video end to end: probe → decode + 2D tracking → select → lift → upright → files → render.
+"""One video end to end: probe → decode + 2D tracking → select → lift → scene → files → render.
 
 :func:`process_video` is what ``hot-pose VIDEO`` runs and what batch processing calls per
 video (passing :class:`Models` loaded once). Stages:
@@ -8,15 +8,21 @@ video (passing :class:`Models` loaded once). Stages:
 2. **decode + 2D**: frames stream from the decoder straight into the YOLO pose tracker,
    never all held in memory. The two interleave, so the time spent inside the frame
    iterator is counted as ``decode`` and the rest as ``pose2d``.
-3. **select** the main person (or ``--person ID``, or ``--all-persons``).
-4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) and turn it **upright**.
+3. **join** fragments of one person's track the tracker split
+   (:mod:`hotcli.reassociate`), then **select** the main person (or ``--person ID``, or
+   ``--all-persons``).
+4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) over the frames where they are
+   present, and **place** everyone in one scene (:mod:`hotcli.world`): the pelvis path in
+   camera coordinates, one ground plane and world frame, feet in contact locked.
 5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`).
 6. **render** ``<stem>_pose.mp4`` (a second decoding pass) unless ``--no-render``, and
    optionally ``<stem>_pose.gif`` and ``<stem>_motion.png``.
-7. ``summary.json`` **last**, with ``timings_s`` per stage (probe, load, decode, pose2d,
-   lift, write, render, total) and frames per second. Its presence marks a complete
-   result: a stale one is deleted when a run starts, and every file is written under a
-   temporary name and renamed, so an interrupted or failed run never looks complete.
+7. ``summary.json`` **last**, with the camera (focal length and where it came from,
+   height, tilt), foot skate before and after the lock, ``timings_s`` per stage (probe,
+   load, decode, pose2d, lift, world, write, render, total) and frames per second. Its
+   presence marks a complete result: a stale one is deleted when a run starts, and every
+   file is written under a temporary name and renamed, so an interrupted or failed run
+   never looks complete.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,12 +41,17 @@ from tqdm import tqdm
 
 import hotcli
 from hotcli import outputs
+from hotcli.camera import Intrinsics, video_intrinsics
 from hotcli.errors import HotPoseError
+from hotcli.ground import Ground
 from hotcli.lift import Lifter, PersonMotion
 from hotcli.options import RenderOptions, RunOptions
 from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
+from hotcli.presence import max_gap_frames, present_mask, runs
+from hotcli.reassociate import join_fragments
 from hotcli.upright import upright
 from hotcli.video import VideoInfo, iter_frames, probe
+from hotcli.world import WorldOptions, estimate_focal, place_persons
 
 RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
 GIF_SUFFIX = "_pose.gif"
@@ -153,6 +164,8 @@ def _process(
         raise HotPoseError(
             f"{video}: decoded {frames.count} frames but the video reports {info.frames}"
         )
+    tracker_tracks = len(tracks)
+    tracks, joins = join_fragments(tracks, info.fps)
     selected = select_tracks(tracks, options.person, options.all_persons, options.min_frames)
 
     t = time.perf_counter()
@@ -160,11 +173,26 @@ def _process(
     timings["lift"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    files = outputs.write_poses(out_dir, persons, info.fps, info.width, info.height)
+    auto = options.fov == "auto"
+    camera = video_intrinsics(info.width, info.height, options.focal_length,
+                              None if auto else options.fov)  # fmt: skip
+    if auto:
+        camera = auto_camera(persons, camera, info.fps)
+    persons, ground = place_in_scene(persons, camera, info.fps,
+                                     WorldOptions(foot_lock=options.foot_lock))  # fmt: skip
+    facts = camera_facts(camera, ground)
+    timings["world"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    files = outputs.write_poses(out_dir, persons, info.fps, info.width, info.height, facts)
     timings["write"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    extra_files = render_outputs(video, out_dir, persons, options, info) if options.render else []
+    extra_files = (
+        render_outputs(video, out_dir, persons, options, info, ground.height)
+        if options.render
+        else []
+    )
     timings["render"] = time.perf_counter() - t if options.render else 0.0
     timings["total"] = time.perf_counter() - start
 
@@ -179,13 +207,22 @@ def _process(
         "persons": [
             {
                 "track_id": p.track_id,
-                "frames_detected": int(p.frames - np.count_nonzero(p.interpolated)),
+                "frames_detected": int(np.count_nonzero(p.present & ~p.interpolated)),
                 "frames_interpolated": int(np.count_nonzero(p.interpolated)),
+                "frames_present": int(np.count_nonzero(p.present)),
+                "foot_skate_mm_per_frame": {
+                    "before_lock": _mm(p.extra["foot_skate_mm"][0]),
+                    "after_lock": _mm(p.extra["foot_skate_mm"][1]),
+                },
                 "files": files[p.track_id],
             }
             for p in persons
         ],
         "tracks_found": len(tracks),
+        "tracker_tracks": tracker_tracks,
+        "fragments_joined": joins,
+        "camera": facts,
+        "foot_lock": options.foot_lock,
         "device": models.device,
         "weights": str(models.lifter.weights or models.lifter.name),
         "pose_model": models.pose_model_path or str(models.pose_model),
@@ -209,31 +246,106 @@ def _process(
 def lift_tracks(
     tracks: list[Track], lifter: Lifter, info: VideoInfo, progress: bool = True
 ) -> list[PersonMotion]:
-    """Lift and straighten each selected track into a :class:`PersonMotion`."""
-    total = sum(lifter.count_windows(len(tr.keypoints), info.fps) for tr in tracks)
+    """Lift and straighten each selected track into a :class:`PersonMotion`.
+
+    Only the frames where the person is present are lifted, each run of them on its own
+    (:func:`hotcli.presence.present_mask`: detections and the short gaps between them);
+    elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False.
+    """
+    gap = max_gap_frames(info.fps)
+    spans = [present_mask(~np.asarray(tr.interpolated, bool), gap) for tr in tracks]
+    total = sum(lifter.count_windows(stop - start, info.fps)
+                for present in spans for start, stop in runs(present))  # fmt: skip
     persons = []
     with tqdm(total=total, desc="lift", unit="window", disable=not progress) as bar:
-        for track in tracks:
-            cam = lifter.lift(track.keypoints, info.width, info.height, info.fps, bar.update)
+        for track, present in zip(tracks, spans, strict=True):
+            keypoints = np.where(present[:, None, None], track.keypoints, np.nan)
+            cam = np.full(keypoints.shape[:2] + (3,), np.nan, np.float32)
+            for start, stop in runs(present):
+                cam[start:stop] = lifter.lift(keypoints[start:stop], info.width, info.height,
+                                              info.fps, bar.update)  # fmt: skip
             world, rotation = upright(cam)
             persons.append(
                 PersonMotion(
                     track_id=int(track.track_id),
-                    keypoints_2d=np.asarray(track.keypoints, dtype=np.float32),
-                    scores=np.asarray(track.scores, dtype=np.float32),
-                    interpolated=np.asarray(track.interpolated, dtype=bool),
+                    keypoints_2d=keypoints.astype(np.float32),
+                    scores=np.where(present[:, None], track.scores, 0.0).astype(np.float32),
+                    interpolated=np.asarray(track.interpolated, dtype=bool) & present,
                     keypoints_3d=cam,
                     keypoints_3d_world=world,
                     extra={"rotation_to_world": rotation},
+                    present=present,
                 )
             )
     return persons
 
 
+def place_in_scene(
+    persons: list[PersonMotion], camera: Intrinsics, fps: float, options: WorldOptions
+) -> tuple[list[PersonMotion], Ground]:
+    """Every lifted person in one world (:func:`hotcli.world.place_persons`), same order."""
+    try:
+        placed, ground = place_persons(
+            [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
+            [p.scores for p in persons], [~p.interpolated for p in persons],
+            [p.present for p in persons], camera, fps, options,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise HotPoseError(f"cannot place the persons in the scene: {exc}") from None
+    out = []
+    for person, where in zip(persons, placed, strict=True):
+        extra = {**person.extra, "rotation_to_world": ground.rotation,
+                 "foot_skate_mm": (where.skate_before_mm, where.skate_after_mm)}  # fmt: skip
+        out.append(
+            replace(
+                person,
+                keypoints_3d=where.keypoints_3d.astype(np.float32),
+                keypoints_3d_world=where.keypoints_3d_world.astype(np.float32),
+                root_camera=where.root_camera.astype(np.float32),
+                keypoints_3d_camera=where.keypoints_3d_camera.astype(np.float32),
+                foot_contact=where.foot_contact,
+                extra=extra,
+            )
+        )
+    return out, ground
+
+
+def auto_camera(persons: list[PersonMotion], camera: Intrinsics, fps: float) -> Intrinsics:
+    """``--fov auto``: the focal length estimated from the video, else ``camera`` (marked so)."""
+    found = estimate_focal(
+        [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
+        [p.scores for p in persons], [~p.interpolated for p in persons],
+        [p.present for p in persons], camera, fps,
+    )  # fmt: skip
+    return found or replace(camera, source="default (--fov auto could not tell)")
+
+
+def camera_facts(camera: Intrinsics, ground: Ground) -> dict:
+    """What ``summary.json`` and the pose files say about the camera (static, pinhole)."""
+    return {
+        "focal_length_px": round(camera.focal_px, 2),
+        "focal_length_source": camera.source,
+        "fov_degrees": round(camera.fov_degrees, 2),
+        "principal_point_px": [camera.cx, camera.cy],
+        "height_m": round(ground.height, 4),
+        "tilt_degrees": round(ground.tilt_degrees, 2),
+        "roll_degrees": round(ground.roll_degrees, 2),
+        "static": True,
+    }
+
+
+def _mm(value: float) -> float | None:
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
 def render_outputs(
-    video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo
-) -> list[str]:
-    """The rendered video and the optional GIF preview and motion plot; returns file names."""
+    video: Path, out_dir: Path, persons: list[PersonMotion], options: RunOptions, info: VideoInfo,
+    camera_height: float | None = None,
+) -> list[str]:  # fmt: skip
+    """The rendered video and the optional GIF preview and motion plot; returns file names.
+
+    ``camera_height`` (metres) shows the 3D panel as one scene (persons in one world frame).
+    """
     from hotcli.render import plot_motion, render_video, write_gif
 
     render_options = RenderOptions(
@@ -241,7 +353,8 @@ def render_outputs(
         view_elevation=options.view_elevation, trail=options.trail,
     )  # fmt: skip
     rendered = out_dir / (video.stem + RENDER_SUFFIX)
-    render_video(video, rendered, persons, render_options, info=info, progress=not options.quiet)
+    render_video(video, rendered, persons, render_options, info=info, progress=not options.quiet,
+                 camera_height=camera_height)  # fmt: skip
     names = [rendered.name]
     if options.gif:
         write_gif(rendered, out_dir / (video.stem + GIF_SUFFIX))

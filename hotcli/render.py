@@ -14,9 +14,12 @@ Layouts:
 - ``3d``: the 3D panel alone (square, as tall as the frame, at least 360 px).
 
 Several people: every person's 2D skeleton is drawn on the frame (tagged with the track
-id); the 3D panel shows them side by side in the order they stand in the image, left to
-right, each over their own patch of ground (the lifter's poses are root-relative, so
-their real distances apart are unknown).
+id). Placed in the video's one world (``camera_height`` given, as ``hot-pose`` does), the
+3D panel shows the scene: all persons on one ground grid where they really are, moving
+over it, the camera standing at its height, the view framing every path; ``--trail``
+draws each pelvis's path. Root-relative poses are instead shown side by side in the order
+they stand in the image, left to right, each over their own patch of ground. Frames
+where a person is not present hold NaN and nothing of them is drawn.
 
 Frames taller than ``RenderOptions.max_height`` (default 1080) are scaled down first so
 phone and 4K footage renders at a sensible speed; set it to ``None`` to keep every pixel.
@@ -75,8 +78,9 @@ class FrameComposer:
     """
 
     def __init__(
-        self, persons: Sequence[Motion], width: int, height: int, options: RenderOptions
-    ) -> None:
+        self, persons: Sequence[Motion], width: int, height: int, options: RenderOptions,
+        camera_height: float | None = None,
+    ) -> None:  # fmt: skip
         options.validate()
         self.options = options
         self.persons = list(persons)
@@ -113,6 +117,7 @@ class FrameComposer:
             marked=[np.asarray(self.persons[i].interpolated, bool) for i in order],
             trail=options.trail,
             legend=options.legend,
+            camera_height=camera_height,
         )
         self.keypoints = [
             np.asarray(p.keypoints_2d, dtype=np.float64) * shrink for p in self.persons
@@ -178,8 +183,13 @@ def render_video(
     options: RenderOptions | None = None,
     info: VideoInfo | None = None,
     progress: bool = True,
+    camera_height: float | None = None,
 ) -> None:
     """Write ``out_path``: the source's frames with skeletons beside/with the 3D view.
+
+    With ``camera_height`` (metres; the persons' ``keypoints_3d_world`` share one world
+    frame, :mod:`hotcli.ground`) the 3D view shows the scene: everyone on one ground, the
+    camera where it stands.
 
     Same frame count and frame rate as the source, its audio copied when present, H.264
     yuv420p with even dimensions (browsers play it). Written to a temporary name and
@@ -189,7 +199,7 @@ def render_video(
     options.validate()
     video = Path(video)
     info = info or probe(video)
-    composer = FrameComposer(persons, info.width, info.height, options)
+    composer = FrameComposer(persons, info.width, info.height, options, camera_height)
     frames = iter_frames(video, info)
     bar = tqdm(frames, total=info.frames, unit="frame", desc="render", disable=not progress)
     audio = video if info.has_audio else None

@@ -25,6 +25,17 @@ from hotcli.options import DEFAULT_POSE_MODEL, RunOptions, non_negative_int, pos
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _fov(text: str) -> float | str:
+    return "auto" if text.strip().lower() == "auto" else _positive_float(text)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     d = RunOptions()
@@ -106,6 +117,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.batch,
         help="lifter windows per forward pass (default: %(default)s)",
     )
+
+    g = parser.add_argument_group("camera and scene")
+    lens = g.add_mutually_exclusive_group()
+    lens.add_argument("--focal-length", type=_positive_float, default=None, metavar="PX",
+                      help="the camera's focal length in pixels (default: from --fov)")  # fmt: skip
+    lens.add_argument("--fov", type=_fov, default=None, metavar="DEGREES|auto",
+                      help="the camera's horizontal field of view, or auto: estimated from "
+                      "the people's feet and bodies when they cover the floor and the camera "
+                      "looks down (default: 60)")  # fmt: skip
+    g.add_argument("--no-foot-lock", dest="foot_lock", action="store_false",
+                   help="let feet slide as lifted instead of pinning them while they are "
+                   "down")  # fmt: skip
 
     g = parser.add_argument_group("rendering")
     g.add_argument(

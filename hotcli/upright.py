@@ -1,5 +1,9 @@
 """Turn lifted poses (camera axes) into an upright world frame: z up, feet on the ground.
 
+This is the frame of root-relative motion alone, one person at a time. ``hot-pose VIDEO``
+places everyone in the video's one world instead (:mod:`hotcli.ground`, which uses
+:func:`estimate_up` and :func:`rotation_to_world` from here), where people move.
+
 The lifter answers in the filming camera's axes (x right, y down, z forward), so a
 tilted or rolled camera gives a tilted body. A fixed rotation (the published demo's
 studio-camera quaternion) only fits cameras mounted like Human3.6M's, so the body's own

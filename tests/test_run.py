@@ -110,7 +110,25 @@ def test_run_writes_complete_consistent_results(dancer):
         np.isfinite(poses["keypoints_3d"]).all() and np.isfinite(poses["keypoints_3d_world"]).all()
     )
     assert np.all(poses["keypoints_3d"][:, 0] == 0)  # root-relative
-    np.testing.assert_allclose(poses["keypoints_3d_world"][..., 2].min(axis=1), 0, atol=1e-5)
+    # Placed in the scene: one camera, the pelvis in front of it, feet on the ground.
+    assert poses["present"].all() and poses["root_camera"].shape == (t, 3)
+    assert np.all(poses["root_camera"][:, 2] > 0.5)
+    np.testing.assert_allclose(poses["keypoints_3d_camera"] - poses["root_camera"][:, None],
+                               poses["keypoints_3d"], atol=1e-5)  # fmt: skip
+    assert poses["foot_contact"].shape == (t, 2) and poses["foot_contact"].any()
+    world = poses["keypoints_3d_world"]
+    assert world[..., 2].min() >= 0.0
+    assert np.abs(world[:, [6, 3], 2][poses["foot_contact"]]).mean() < 0.05
+    camera = summary["camera"]
+    assert camera["focal_length_source"] == "default" and camera["fov_degrees"] == 60.0
+    assert camera["principal_point_px"] == [info.width / 2, info.height / 2]
+    np.testing.assert_allclose(poses["camera"][:3], [camera["focal_length_px"],
+                                                     info.width / 2, info.height / 2])  # fmt: skip
+    skate = summary["persons"][0]["foot_skate_mm_per_frame"]
+    assert skate["after_lock"] <= skate["before_lock"]
+    doc_camera = json.loads((out / "poses.json").read_text())["camera"]
+    assert doc_camera["focal_length_px"] == pytest.approx(camera["focal_length_px"])
+    assert doc_camera["height_m"] == pytest.approx(camera["height_m"]) and camera["height_m"] > 0
     # The dancer is on screen throughout: detected on nearly every frame, in the image.
     assert poses["interpolated"].mean() < 0.1
     k = poses["keypoints_2d"]
@@ -271,10 +289,15 @@ def test_two_people_both_missed_on_the_first_frames(short_clips, lifter_weights,
     for person in summary["persons"]:
         with np.load(out / f"poses_track{person['track_id']}.npz") as npz:
             assert npz["keypoints_3d"].shape == (15, 17, 3)
-            assert np.isfinite(npz["keypoints_3d"]).all()
-            assert npz["interpolated"][:3].all() and npz["interpolated"].sum() <= 6
+            # Not in view before their first detection: nothing there, nothing made up.
+            present = npz["present"]
+            assert not present[:3].any() and present.sum() >= 9
+            for key in ("keypoints_2d", "keypoints_3d", "keypoints_3d_world", "root_camera"):
+                assert np.isnan(npz[key][~present]).all(), key
+                assert np.isfinite(npz[key][present]).all(), key
+            assert not npz["interpolated"][~present].any() and npz["interpolated"].sum() <= 3
             assert np.all(npz["scores"][:3] == 0)
-            sides.append(float(np.median(npz["keypoints_2d"][..., 0])) > 518)
+            sides.append(float(np.nanmedian(npz["keypoints_2d"][..., 0])) > 518)
     assert sorted(sides) == [False, True]  # one person on each half
     with np.load(out / "poses.npz") as npz:
         assert int(npz["track_id"]) == summary["persons"][0]["track_id"]
@@ -340,6 +363,17 @@ def test_bad_option_values_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["x.mp4", "--batch", "0"])
     assert exc.value.code == 2 and "--batch" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [(["--focal-length", "0"], "--focal-length"), (["--fov", "-3"], "--fov"),
+     (["--focal-length", "900", "--fov", "60"], "--fov")],
+)  # fmt: skip
+def test_bad_camera_options_are_usage_errors(capsys, argv, named):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["x.mp4", *argv])
+    assert exc.value.code == 2 and named in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------------ result files
