@@ -1,6 +1,7 @@
 """Camera maths, normalisation, augmentations and the Human3.6M clip pipeline."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -245,3 +246,63 @@ def test_real_cameras_project_the_real_subject_into_the_image():
         assert np.abs(pose2d).max() < 1.1
         # Head (10) is above the pelvis (0) in the image and in camera axes (y down).
         assert (pose2d[:, 10, 1] < pose2d[:, 0, 1]).all() and (pose3d[:, 10, 1] < 0).all()
+
+
+def walking_clip(frames=60) -> np.ndarray:
+    """A 2D clip (F, 17, 2) of the synthetic person standing still but for the right wrist."""
+    pose = np.repeat(upright_person(1)[..., [0, 2]], frames, 0).astype(np.float32)
+    pose[..., 1] *= -1  # image y points down
+    pose[:, 16, 0] += 0.3 * np.sin(np.linspace(0, 6 * np.pi, frames))
+    return pose
+
+
+def only(**fields) -> Augment:
+    return replace(Augment.none(), **fields)
+
+
+def test_joint_offsets_hold_still_over_the_clip():
+    clip = walking_clip()
+    moved = corrupt_2d(clip, only(offsets=0.05), np.random.default_rng(0)) - clip
+    assert np.abs(moved).max() > 1e-3
+    np.testing.assert_allclose(moved, np.broadcast_to(moved[:1], moved.shape), atol=1e-6)
+
+
+def test_a_swap_exchanges_left_and_right_of_one_limb_for_a_while():
+    clip = walking_clip()
+    out = corrupt_2d(clip, only(swaps=1.0), np.random.default_rng(3))
+    changed = np.any(np.abs(out - clip) > 1e-6, axis=-1)  # (F, 17)
+    frames = np.flatnonzero(changed.any(1))
+    assert 0 < len(frames) < len(clip) and np.all(np.diff(frames) == 1)  # one run of frames
+    joints = np.flatnonzero(changed.any(0))
+    assert set(joints) <= set(H36M_LEFT) | set(H36M_RIGHT)
+    f = frames[0]
+    np.testing.assert_allclose(out[f, joints], clip[f, flip_permutation()[joints]], atol=1e-6)
+
+
+def test_a_jump_puts_a_hand_or_foot_on_its_twin_for_a_few_frames():
+    clip = walking_clip()
+    out = corrupt_2d(clip, only(jumps=1.0), np.random.default_rng(5))
+    changed = np.any(np.abs(out - clip) > 1e-6, axis=-1)
+    (joint,) = np.flatnonzero(changed.any(0))
+    frames = np.flatnonzero(changed[:, joint])
+    assert 1 <= len(frames) <= 10
+    twin = flip_permutation()[joint]
+    np.testing.assert_allclose(out[frames, joint], clip[frames, twin], atol=1e-6)
+
+
+def test_fast_limbs_get_the_larger_errors():
+    clip = walking_clip(200)
+    errors = np.linalg.norm(
+        corrupt_2d(clip, only(fast_limbs=1.0), np.random.default_rng(1)) - clip, axis=-1
+    )
+    assert errors[:, 16].mean() > 5 * errors[:, 13].mean()  # the swinging wrist, a still one
+
+
+def test_occlusion_blurs_only_joints_behind_the_body():
+    clip = walking_clip()
+    depth = np.zeros((len(clip), 17))
+    depth[:, 13] = 0.3  # the left wrist 30 cm behind the pelvis
+    out = corrupt_2d(clip, only(occlusion=0.05), np.random.default_rng(2), depth=depth)
+    errors = np.linalg.norm(out - clip, axis=-1)
+    assert errors[:, 13].mean() > 1e-3
+    assert np.all(np.delete(errors, 13, axis=1) < 1e-6)

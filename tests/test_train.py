@@ -122,3 +122,41 @@ def test_precision_auto_uses_bf16_only_where_it_is_native():
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert use_bf16("auto", cpu) == native_bf16()
     assert use_bf16("auto", cuda) and use_bf16("bf16", cpu) and not use_bf16("fp32", cuda)
+
+
+def test_training_on_detections_lowers_the_loss_and_validates_on_both_inputs(tmp_path):
+    import numpy as np
+
+    from hotcli.data import load_cameras
+
+    poses, cams = write_fake_dataset(tmp_path)
+    camera = load_cameras(cams)["S1"][0]
+    data = np.load(poses)
+    rng = np.random.default_rng(0)
+    detections = {  # the projections with a detector's steady offset and some noise
+        f"{key}/x": camera.to_pixels(camera.to_camera(data[key]))
+        + rng.normal(0, 4, (17, 2))
+        + rng.normal(0, 1, (len(data[key]), 17, 2))
+        for key in data.files
+    }
+    np.savez(tmp_path / "det.npz", **{k: v.astype(np.float32) for k, v in detections.items()})
+    det = ["--keypoints-2d", str(tmp_path / "det.npz"), "--layout", "h36m17"]
+    assert train(tmp_path, tmp_path / "d", "--epochs", "3", *det, "--detections", "1") == 0
+    rows = list(csv.DictReader((tmp_path / "d" / "log.csv").open()))
+    assert float(rows[-1]["train_loss"]) < 0.8 * float(rows[0]["train_loss"])
+    assert all(float(r["val_det_mpjpe_mm"]) > 0 and float(r["val_mpjpe_mm"]) > 0 for r in rows)
+    meta = load_checkpoint(tmp_path / "d" / "best.pt")[1]
+    assert meta["keypoints_2d"] == "det.npz" and meta["augment"]["detections"] == 1.0
+    assert meta["val_det_mpjpe_mm"] == min(float(r["val_det_mpjpe_mm"]) for r in rows)
+
+
+def test_bad_training_options_are_one_line_errors(tmp_path, capsys):
+    assert main(["train", "--batch", "0"]) == 2
+    assert "--batch" in capsys.readouterr().err
+    assert main(["train", "--clip-stride", "0"]) == 2
+    assert "--clip-stride" in capsys.readouterr().err
+    assert train(tmp_path, tmp_path / "r", "--epochs", "1", "--max-steps", "2") == 0
+    capsys.readouterr()
+    args = ["--epochs", "2", "--resume", "--config", "hot_mixste_xs"]
+    assert train(tmp_path, tmp_path / "r", *args) == 2
+    assert "trained as hot_mixste_tiny" in capsys.readouterr().err
