@@ -24,15 +24,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from hotcli.camera import normalize_2d
+from hotcli.camera import denormalize_2d, normalize_2d
 from hotcli.data import Augment, camera_view, corrupt_2d, load_sequences
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.layouts import LAYOUTS
-from hotcli.lift import Lifter
+from hotcli.lift import TRAINING_FPS, Lifter
 from hotcli.metrics import accel_error, mpjpe, mpjve, p_mpjpe
 from hotcli.outputs import write_json
 from hotcli.skeleton import fix_bone_lengths
+from hotcli.world_metrics import score_view, summarise_world
 
 #: Per-frame metrics (metres) by the name of their mean in millimetres.
 METRICS = {
@@ -56,6 +57,7 @@ def evaluate(
     progress: bool = False,
     fixed_bones: bool = True,
     detections: bool = False,
+    world: bool = False,
 ) -> dict:
     """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick).
 
@@ -63,6 +65,9 @@ def evaluate(
     of the projected 3D, and views without them are skipped (``views`` counts both).
     With ``fixed_bones`` the scores are those of the tool's output (one length per bone),
     and ``network_only`` holds the network's own overall scores, from the same pass.
+    With ``world`` each view is also placed in the scene as ``hot-pose VIDEO`` places a
+    person (:mod:`hotcli.world_metrics`): root error with the real focal length and the
+    default field of view, MPJPE without root alignment, and foot skate.
     """
     rng = np.random.default_rng(seed)
     noise_aug = replace(Augment.none(), noise=noise, jitter=noise / 2)
@@ -82,6 +87,7 @@ def evaluate(
         jobs = tqdm(jobs, desc="eval", unit="view")
     # The same windowing, blending and flip averaging as `hot-pose VIDEO` (at 50 Hz already).
     lifter = Lifter(model=model, device=str(device), flip=flip, batch=32, fixed_bones=False)
+    placed: dict[str, list] = defaultdict(list)
     for seq, cam in jobs:
         pose2d, gt = camera_view(seq.world, cam)
         if detections:
@@ -95,8 +101,20 @@ def evaluate(
         for variant, pred in poses.items():
             for name, metric in METRICS.items():
                 errors[variant][name][seq.action].append(metric(pred, gt))
+        if world:
+            pixels = denormalize_2d(pose2d, cam.width, cam.height)
+            pred = poses["fixed" if fixed_bones else "network"]
+            focal = float(np.mean(cam.f))
+            scores = score_view(pred, pixels, cam.to_camera(seq.world), seq.world, focal,
+                                cam.c, cam.width, TRAINING_FPS)  # fmt: skip
+            placed[seq.action].append(scores)
     shown = "fixed" if fixed_bones else "network"
     result = summarise(errors[shown])
+    if world:
+        in_scene = summarise_world(placed)
+        for action, row in in_scene.pop("per_action").items():
+            result["per_action"][action].update(row)
+        result.update(in_scene)
     result["fixed_bones"] = fixed_bones
     result["views"] = {"scored": len(jobs), "skipped_without_2d": len(views) - len(jobs)}
     if fixed_bones:
@@ -163,6 +181,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0.0,
         help="add 2D noise: std as a share of the person's height (e.g. 0.02)",
     )
+    parser.add_argument(
+        "--world",
+        action="store_true",
+        help="also place each view in the scene as hot-pose VIDEO does: root error (real "
+        "focal length and default field of view), MPJPE without root alignment, foot skate",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -219,6 +243,7 @@ def main(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         fixed_bones=not args.free_bones,
         detections=args.keypoints_2d is not None,
+        world=args.world,
     )
     result.update(
         weights=str(args.weights or default_weights()),
@@ -253,5 +278,13 @@ def print_table(result: dict) -> None:
     row("mean", result, str(result["frames"]))
     if "network_only" in result:
         row("network alone (--free-bones)", result["network_only"])
+    if "root_error_mm" in result:
+        skate = result["foot_skate_mm"]
+        print(
+            f"in the scene: root error {result['root_error_mm']:.1f} mm (real focal length), "
+            f"{result['root_error_default_fov_mm']:.1f} mm (default field of view); MPJPE "
+            f"without root alignment {result['abs_mpjpe_mm']:.1f} mm; foot skate "
+            f"{skate['prediction']:.2f} mm/frame (ground truth {skate['ground_truth']:.2f})"
+        )
     views = result["views"]
     print(f"views scored: {views['scored']}, skipped (no 2D): {views['skipped_without_2d']}")

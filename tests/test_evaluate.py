@@ -74,3 +74,12 @@ def test_bad_detection_files_are_one_line_errors(fake, capsys):
     assert main([*argv, "--keypoints-2d", str(tmp_path / "short.npz"), "--layout", "h36m17"]) == 2
     assert "frame-aligned" in capsys.readouterr().err
     assert main([*argv, "--keypoints-2d", str(tmp_path / "none.npz"), "--layout", "h36m17"]) == 2
+
+
+def test_world_scores_place_each_view_in_the_scene(fake):
+    tmp_path, poses, cams, weights, _ = fake
+    result = run_eval(tmp_path, poses, cams, weights, "--world")
+    for key in ("root_error_mm", "root_error_default_fov_mm", "abs_mpjpe_mm"):
+        assert np.isfinite(result[key]) and result[key] > 0, key
+        assert key in result["per_action"]["Walking"]
+    assert set(result["foot_skate_mm"]) == {"prediction", "ground_truth"}

@@ -151,10 +151,13 @@ def test_training_on_detections_lowers_the_loss_and_validates_on_both_inputs(tmp
 
 
 def test_bad_training_options_are_one_line_errors(tmp_path, capsys):
-    assert main(["train", "--batch", "0"]) == 2
-    assert "--batch" in capsys.readouterr().err
-    assert main(["train", "--clip-stride", "0"]) == 2
-    assert "--clip-stride" in capsys.readouterr().err
+    import pytest
+
+    for option in ("--batch", "--clip-stride"):
+        with pytest.raises(SystemExit) as exc:
+            main(["train", option, "0"])
+        assert exc.value.code == 2
+        assert f"argument {option}: must be 1 or more" in capsys.readouterr().err
     assert train(tmp_path, tmp_path / "r", "--epochs", "1", "--max-steps", "2") == 0
     capsys.readouterr()
     args = ["--epochs", "2", "--resume", "--config", "hot_mixste_xs"]
