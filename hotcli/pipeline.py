@@ -10,7 +10,8 @@ video (passing :class:`Models` loaded once). Stages:
    iterator is counted as ``decode`` and the rest as ``pose2d``.
 3. **select** the main person (or ``--person ID``, or ``--all-persons``).
 4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) and turn it **upright**.
-5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`).
+5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`), and with ``--bvh``
+   ``<stem>.bvh`` (:mod:`hotcli.bvh`).
 6. **render** ``<stem>_pose.mp4`` (a second decoding pass) unless ``--no-render``, and
    optionally ``<stem>_pose.gif`` and ``<stem>_motion.png``.
 7. ``summary.json`` **last**, with ``timings_s`` per stage (probe, load, decode, pose2d,
@@ -161,6 +162,9 @@ def _process(
 
     t = time.perf_counter()
     files = outputs.write_poses(out_dir, persons, info.fps, info.width, info.height)
+    if options.bvh:
+        for tid, names in write_bvhs(out_dir, video.stem, persons, info.fps, options).items():
+            files[tid] += names
     timings["write"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -228,6 +232,17 @@ def lift_tracks(
                 )
             )
     return persons
+
+
+def write_bvhs(
+    out_dir: Path, stem: str, persons: list[PersonMotion], fps: float, options: RunOptions
+) -> dict[int, list[str]]:
+    """``<stem>.bvh`` (and ``<stem>_track<ID>.bvh`` per person when several) from the same
+    float32 poses as ``poses.npz``, so ``hot-pose bvh`` on the result writes the same files."""
+    from hotcli.bvh_export import write_person_bvhs
+
+    people = [(p.track_id, np.asarray(p.keypoints_3d_world, np.float32)) for p in persons]
+    return write_person_bvhs(out_dir, stem, people, fps, options.bvh_scale)
 
 
 def render_outputs(
