@@ -287,8 +287,9 @@ def _with_hold(
     rest = np.asarray(joint.rest, dtype=np.float64)
     measured = _perpendicular(reference, direction)
     strength = np.linalg.norm(measured, axis=-1)
-    result = _aligning(direction, measured, rest, rest_ref)
     weak = np.flatnonzero(strength < HOLD_BELOW)
+    placeholder = np.where((strength < 1e-9)[:, None], _any_perpendicular(direction), measured)
+    result = _aligning(direction, placeholder, rest, rest_ref)  # weak frames are redone below
     if len(weak) == 0:
         return result
     matrices = result.as_matrix()
