@@ -153,16 +153,20 @@ def main(args: argparse.Namespace) -> int:
     loaded = [(tid, *load_poses(path)) for tid, path in people]  # every input checked first
     for (_, keypoints, fps), (_, path) in zip(loaded, people, strict=True):
         check_poses(keypoints, fps, str(path))
-    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    if single_name:
-        _, keypoints, fps = loaded[0]
-        written.append(write_bvh(out_dir / single_name[0], keypoints, fps, args.bvh_scale))
-    else:
-        fps = loaded[0][2]
-        names = write_person_bvhs(out_dir, stem, [(t, k) for t, k, _ in loaded], fps,
-                                  args.bvh_scale)  # fmt: skip
-        written += [out_dir / n for ns in names.values() for n in ns]
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if single_name:
+            _, keypoints, fps = loaded[0]
+            written.append(write_bvh(out_dir / single_name[0], keypoints, fps, args.bvh_scale))
+        else:
+            fps = loaded[0][2]
+            people = [(t, k) for t, k, _ in loaded]
+            names = write_person_bvhs(out_dir, stem, people, fps, args.bvh_scale)
+            written += [out_dir / n for ns in names.values() for n in ns]
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise HotPoseError(f"cannot write to {out_dir}: {reason}") from None
     if not args.quiet:
         for path in written:
             print(path)
