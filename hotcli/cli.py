@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "train": "hotcli.train",
     "eval": "hotcli.evaluate",
     "export": "hotcli.export",
+    "bvh": "hotcli.bvh_export",
 }
 DEFAULT_COMMAND = "hotcli.run"
 

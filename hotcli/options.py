@@ -94,6 +94,8 @@ class RunOptions:
     trail: int = RenderOptions.trail
     gif: bool = False
     plot: bool = False
+    bvh: bool = False  # also write <stem>.bvh (hotcli.bvh)
+    bvh_scale: float = 100.0  # BVH units per metre: centimetres
 
     @classmethod
     def from_args(cls, args: object) -> RunOptions:

@@ -14,7 +14,8 @@ video (passing :class:`Models` loaded once). Stages:
 4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) over the frames where they are
    present, and **place** everyone in one scene (:mod:`hotcli.world`): the pelvis path in
    camera coordinates, one ground plane and world frame, feet in contact locked.
-5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`).
+5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`), and with ``--bvh``
+   ``<stem>.bvh`` (:mod:`hotcli.bvh`).
 6. **render** ``<stem>_pose.mp4`` (a second decoding pass) unless ``--no-render``, and
    optionally ``<stem>_pose.gif`` and ``<stem>_motion.png``.
 7. ``summary.json`` **last**, with the camera (focal length and where it came from,
@@ -185,6 +186,9 @@ def _process(
 
     t = time.perf_counter()
     files = outputs.write_poses(out_dir, persons, info.fps, info.width, info.height, facts)
+    if options.bvh:
+        for tid, names in write_bvhs(out_dir, video.stem, persons, info.fps, options).items():
+            files[tid] += names
     timings["write"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -336,6 +340,17 @@ def camera_facts(camera: Intrinsics, ground: Ground) -> dict:
 
 def _mm(value: float) -> float | None:
     return round(float(value), 2) if np.isfinite(value) else None
+
+
+def write_bvhs(
+    out_dir: Path, stem: str, persons: list[PersonMotion], fps: float, options: RunOptions
+) -> dict[int, list[str]]:
+    """``<stem>.bvh`` (and ``<stem>_track<ID>.bvh`` per person when several) from the same
+    float32 poses as ``poses.npz``, so ``hot-pose bvh`` on the result writes the same files."""
+    from hotcli.bvh_export import write_person_bvhs
+
+    people = [(p.track_id, np.asarray(p.keypoints_3d_world, np.float32)) for p in persons]
+    return write_person_bvhs(out_dir, stem, people, fps, options.bvh_scale)
 
 
 def render_outputs(

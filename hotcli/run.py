@@ -168,6 +168,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--plot", action="store_true", help="also write <stem>_motion.png: joint angles over time"
     )
 
+    g = parser.add_argument_group("animation")
+    g.add_argument("--bvh", action="store_true",
+                   help="also write <stem>.bvh (<stem>_track<ID>.bvh per person with several): "
+                   "the motion for Blender and other animation tools")  # fmt: skip
+    from hotcli.bvh_export import add_scale_argument
+
+    add_scale_argument(g)
+
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars and no closing line"
     )
