@@ -105,8 +105,11 @@ def evaluate(
             pixels = denormalize_2d(pose2d, cam.width, cam.height)
             pred = poses["fixed" if fixed_bones else "network"]
             focal = float(np.mean(cam.f))
-            scores = score_view(pred, pixels, cam.to_camera(seq.world), seq.world, focal,
-                                cam.c, cam.width, TRAINING_FPS)  # fmt: skip
+            try:
+                scores = score_view(pred, pixels, cam.to_camera(seq.world), seq.world, focal,
+                                    cam.c, cam.width, TRAINING_FPS)  # fmt: skip
+            except ValueError as exc:
+                raise HotPoseError(f"cannot place {seq.key}/{cam.id} in the scene: {exc}") from None
             placed[seq.action].append(scores)
     shown = "fixed" if fixed_bones else "network"
     result = summarise(errors[shown])
