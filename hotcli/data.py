@@ -195,8 +195,8 @@ class Augment:
     scale_shift: float = 0.05  # random 2D zoom and shift around the person
     strides: tuple[int, ...] = (1, 1, 1, 2, 3)  # temporal strides drawn per clip (frame rates)
     bone_scale: float = 0.1  # other body proportions: each bone's length × 1±S, the body × 1±S
-    # Detector-like corruptions, off by default: not yet shown to help on held-out detections
-    # without hurting ground-truth 2D (the model card gives what was tried).
+    # Detector-like corruptions, off by default: at the sizes tried they cost ground-truth 2D
+    # more than they gave on held-out detections (the model card gives the runs).
     offsets: float = 0.0  # per-joint offset held over the clip (a detector's joint definition)
     swaps: float = 0.0  # probability per clip of a limb's left and right swapped for a while
     jumps: float = 0.0  # probability per clip of a hand or foot jumping onto the other limb
