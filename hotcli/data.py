@@ -27,10 +27,9 @@ from hotcli.errors import HotPoseError
 from hotcli.layouts import to_h36m
 from hotcli.skeleton import (
     H36M_BONES,
-    H36M_LEFT,
     H36M_PARENTS,
-    H36M_RIGHT,
     bone_lengths,
+    flip_permutation,
     flip_pose,
     symmetric_bones,
     with_bone_lengths,
@@ -68,9 +67,9 @@ class Sequence:
     #: A detector's 2D by camera id: Human3.6M-17 pixels (T, 17, 2), frame-aligned with world.
     detections: dict[str, np.ndarray] = field(default_factory=dict)
 
-    def views(self, detected_only: bool = False) -> list[Camera]:
-        """The cameras of this sequence (only those with detections if asked)."""
-        return [c for c in self.cameras if not detected_only or c.id in self.detections]
+    def detected_views(self) -> list[Camera]:
+        """The cameras of this sequence whose view has detections."""
+        return [c for c in self.cameras if c.id in self.detections]
 
 
 def action_of(key: str) -> str:
@@ -293,8 +292,7 @@ _SWAP_GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = (
 )
 #: Hands and feet with their twins on the other side, for jumps to the wrong limb.
 _EXTREMITIES = np.array([13, 16, 6, 3, 12, 15, 5, 2])
-_MIRROR = np.arange(17)
-_MIRROR[list(H36M_LEFT)], _MIRROR[list(H36M_RIGHT)] = H36M_RIGHT, H36M_LEFT
+_MIRROR = flip_permutation()
 
 
 def _span(frames: int, rng: np.random.Generator, longest: int) -> slice:
@@ -376,7 +374,7 @@ class ClipSampler:
         t = np.clip(start + stride * (np.arange(self.frames) - self.frames // 2), 0,
                     len(seq.world) - 1)  # fmt: skip
         world = seq.world[t]
-        detected = seq.views(detected_only=True)
+        detected = seq.detected_views()
         if detected and rng.random() < self.aug.detections:
             # The real detector's 2D of the real person: no virtual body or camera.
             cam = detected[rng.integers(len(detected))]

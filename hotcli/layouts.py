@@ -24,6 +24,8 @@ tall, about what the one-to-one joints show).
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 COCO_JOINTS: tuple[str, ...] = (
@@ -67,19 +69,24 @@ _H36M_WEIGHTS: tuple[dict[int, float], ...] = tuple({j: 1.0} for j in range(17))
 
 #: Layout name → (its joint count, each Human3.6M joint's weights).
 LAYOUTS: dict[str, tuple[int, tuple[dict[int, float], ...]]] = {
-    "coco17": (17, _COCO_WEIGHTS),
-    "mpii16": (16, _MPII_WEIGHTS),
-    "h36m17": (17, _H36M_WEIGHTS),
+    "coco17": (len(COCO_JOINTS), _COCO_WEIGHTS),
+    "mpii16": (len(MPII_JOINTS), _MPII_WEIGHTS),
+    "h36m17": (len(_H36M_WEIGHTS), _H36M_WEIGHTS),
 }
 
 
+@cache
 def conversion_matrix(layout: str) -> np.ndarray:
-    """(17, J) matrix taking a layout's J joints to Human3.6M-17 (rows sum to 1)."""
+    """(17, J) matrix taking a layout's J joints to Human3.6M-17 (rows sum to 1).
+
+    Built once per layout (the tool converts every frame); read-only, as it is shared.
+    """
     joints, weights = _layout(layout)
     matrix = np.zeros((17, joints), np.float32)
     for h, row in enumerate(weights):
         for j, w in row.items():
             matrix[h, j] = w
+    matrix.setflags(write=False)
     return matrix
 
 
