@@ -21,10 +21,10 @@ shin down from MPII's; a shoulder pulled 29 % of the way to the thorax; thorax, 
 head from the thorax, upper neck, head top and shoulders. The weights are robust
 (L1) least-squares fits on the training subjects S1, S5, S6 and S7 (Stacked Hourglass
 detections against the mocap joints projected through the same cameras), made left/right
-symmetric and rounded to two decimals. On held-out S8 the median joint error is 1.85 %
-of the person's height (one-to-one limbs with only the head line fitted: 2.21 %), and the
-shipped lifter's MPJPE on those detections 68.2 mm instead of 73.3 mm (one camera per
-sequence).
+symmetric and rounded to two decimals; ``python scripts/fit_mpii16.py`` refits and scores
+them. On held-out S8 the median joint error is 1.83 % of the person's height (one-to-one
+limbs with only the head line fitted: 2.11 %), and the shipped lifter's MPJPE on those
+detections 68.2 mm instead of 73.3 mm (one camera per sequence).
 """
 
 from __future__ import annotations
