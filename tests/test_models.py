@@ -229,3 +229,15 @@ def test_pruning_cuts_flops_as_the_papers_claim():
         flops[name] = count_flops(model, torch.zeros(1, model.cfg.frames, 17, 2))
     assert flops["hot_mixste"] / flops["mixste"] < 0.62
     assert flops["h2ot_mixste"] / flops["mixste"] < 0.45
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_registered_model_builds_by_name_and_lifts_a_clip_of_its_length(name):
+    torch.manual_seed(0)
+    model = create_model(name).eval()
+    assert model.cfg.name == name
+    with torch.no_grad():
+        out = model(inputs(batch=1, frames=model.cfg.frames))
+    frames = 1 if model.cfg.output == "seq2frame" else model.cfg.frames
+    assert out.shape == (1, frames, 17, 3)
+    assert torch.isfinite(out).all()
