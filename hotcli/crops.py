@@ -6,7 +6,7 @@ Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d`:
   in a 768-px-wide frame is about 50 px at a 640-px detection size, too small for YOLO; in
   a 2 × 2 tiling the same person is magnified by about 1.4 before detection.
 - :func:`crop_window`: a square around a tracked person, with a margin for the motion
-  until the next frame. The network then runs on that crop at a small size (256 px): less
+  until the next frame. The network then runs on that crop at a small size (384 px): less
   work than the whole frame, and a small person is magnified instead of shrunk.
 - :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
   windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
