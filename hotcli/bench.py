@@ -123,6 +123,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="benchmark rendering+encoding against the naive matplotlib way",
     )
     parser.add_argument("--frames", type=int, default=120, help="frames for --render")
+    parser.add_argument(
+        "--keypoints",
+        type=Path,
+        metavar="VIDEO",
+        default=None,
+        help="the 2D stage on VIDEO: speed, people per frame and keypoint change of each "
+        "--candidates against the float whole-frame 640 px model (hotcli.bench2d)",
+    )
+    parser.add_argument(
+        "--candidates",
+        default=None,
+        help="DETECT_EVERY:CROP_SIZE:TILES[:MARGIN],... for --keypoints "
+        "(default: whole frame, whole frame with tiles, the default crops)",
+    )
+    parser.add_argument("--max-frames", type=positive_int, default=None,
+                        help="only the first N frames for --keypoints")  # fmt: skip
 
 
 def main(args: argparse.Namespace) -> int:
@@ -138,7 +154,14 @@ def main(args: argparse.Namespace) -> int:
                 f"output={cfg.output}"
             )
         return 0
-    if args.render:
+    if args.keypoints:
+        from hotcli.bench2d import DEFAULT_CANDIDATES, bench_keypoints, parse_candidate, print_rows
+
+        spec = args.candidates or DEFAULT_CANDIDATES
+        rows = bench_keypoints(args.keypoints, [parse_candidate(c) for c in spec.split(",")],
+                               args.max_frames)  # fmt: skip
+        print_rows(args.keypoints, rows)
+    elif args.render:
         from hotcli.render import bench_render, print_render_table
 
         rows = bench_render(frames=args.frames)

@@ -67,6 +67,44 @@ class RenderOptions:
             )
 
 
+TILE_MODES: tuple[str, ...] = ("auto", "on", "off")
+
+
+@dataclass(frozen=True)
+class Pose2DOptions:
+    """Where and how often the pose network looks (:func:`hotcli.pose2d.track_people`).
+
+    Every ``detect_every`` frames (and after a tracked person is lost) the whole frame is
+    searched at ``imgsz``; in between, the network runs on a crop around each tracked
+    person at ``crop_size`` (0: whole frame every frame, the reference). ``tiles`` adds a
+    2 × 2 grid of overlapping tiles to each whole-frame search: ``auto`` once people
+    smaller than ``small`` of the frame height have been seen (or nobody was found).
+    """
+
+    imgsz: int = 640
+    # Defaults: the whole frame every frame (the reference). Crops and tiles (--detect-every 8
+    # --crop-size 384 --tiles auto) moved the keypoints 1.26 % of height at the median on the
+    # example clip but 1.72 % on vtest.avi (60 frames), over the 1.5 % bound for a default.
+    detect_every: int = 1
+    crop_size: int = 0
+    tiles: str = "off"
+    small: float = 0.25
+    margin: float = 1.2  # a crop's side over the person's longer side
+
+    def __post_init__(self) -> None:
+        if self.imgsz < 32 or self.detect_every < 1 or self.crop_size < 0:
+            raise HotPoseError(
+                "--imgsz must be at least 32, --detect-every at least 1 and --crop-size 0 or more"
+            )
+        if self.tiles not in TILE_MODES:
+            raise HotPoseError(f"--tiles must be one of {', '.join(TILE_MODES)}, not {self.tiles}")
+
+    @classmethod
+    def reference(cls, imgsz: int = 640) -> Pose2DOptions:
+        """The whole frame at ``imgsz`` on every frame: what speed changes are measured against."""
+        return cls(imgsz=imgsz, detect_every=1, crop_size=0, tiles="off")
+
+
 @dataclass
 class RunOptions:
     """Everything that shapes one video's processing (the CLI's options, minus the inputs)."""
@@ -74,6 +112,9 @@ class RunOptions:
     pose_model: str = DEFAULT_POSE_MODEL
     pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
     imgsz: int = 640
+    detect_every: int = Pose2DOptions.detect_every
+    crop_size: int = Pose2DOptions.crop_size
+    tiles: str = Pose2DOptions.tiles
     tracker: str = "bytetrack.yaml"
     person: int | None = None
     all_persons: bool = False
@@ -96,6 +137,10 @@ class RunOptions:
     plot: bool = False
     bvh: bool = False  # also write <stem>.bvh (hotcli.bvh)
     bvh_scale: float = 100.0  # BVH units per metre: centimetres
+
+    @property
+    def pose2d(self) -> Pose2DOptions:
+        return Pose2DOptions(self.imgsz, self.detect_every, self.crop_size, self.tiles)
 
     @classmethod
     def from_args(cls, args: object) -> RunOptions:

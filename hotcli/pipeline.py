@@ -47,7 +47,8 @@ from hotcli.errors import HotPoseError
 from hotcli.ground import Ground
 from hotcli.lift import Lifter, PersonMotion
 from hotcli.options import RenderOptions, RunOptions
-from hotcli.pose2d import Track, load_pose_model, resolve_pose_model, select_tracks, track_people
+from hotcli.pose2d import Track, resolve_pose_model, select_tracks, track_people
+from hotcli.posenet import load_posenet
 from hotcli.presence import max_gap_frames, present_mask, runs
 from hotcli.reassociate import join_fragments
 from hotcli.upright import upright
@@ -63,7 +64,7 @@ PLOT_SUFFIX = "_motion.png"
 class Models:
     """The loaded networks, reusable across videos (loading is the slow part of a short clip)."""
 
-    pose_model: object  # a loaded Ultralytics YOLO pose model (or a path/name to load)
+    pose_model: object  # a pose network (hotcli.posenet.load_posenet), or a path/name to load
     lifter: Lifter
     pose_model_path: str = ""
 
@@ -86,7 +87,7 @@ def load_models(options: RunOptions) -> Models:
                 "--pose-backend openvino needs `pip install openvino` and .pt weights"
             )
         path = exported or path
-    return Models(load_pose_model(path), lifter, pose_model_path=str(path))
+    return Models(load_posenet(path, lifter.device.type), lifter, pose_model_path=str(path))
 
 
 class TimedFrames:
@@ -156,9 +157,9 @@ def _process(
 
     t = time.perf_counter()
     frames = TimedFrames(iter_frames(video, info))
-    tracks = track_people(frames, info.frames, models.pose_model, imgsz=options.imgsz,
-                          device=models.device, tracker=options.tracker,
-                          progress=not options.quiet)  # fmt: skip
+    tracks = track_people(frames, info.frames, models.pose_model, device=models.device,
+                          tracker=options.tracker, progress=not options.quiet,
+                          search=options.pose2d)  # fmt: skip
     timings["decode"] = frames.seconds
     timings["pose2d"] = time.perf_counter() - t - frames.seconds
     if frames.count != info.frames:

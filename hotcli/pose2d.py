@@ -29,7 +29,7 @@ import numpy as np
 
 from hotcli.errors import HotPoseError, first_line
 from hotcli.layouts import to_h36m
-from hotcli.options import DEFAULT_POSE_MODEL
+from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions
 
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
@@ -190,56 +190,138 @@ def build_track(track_id: int, detections: dict[int, tuple], n_frames: int) -> T
 
 def track_people(
     frames: Iterable[np.ndarray],
-    n_frames: int,
+    n_frames: int | None,
     model_path,
     imgsz: int = 640,
     device: str = "cpu",
     tracker: str = "bytetrack.yaml",
     progress: bool = True,
+    search: Pose2DOptions | None = None,
 ) -> list[Track]:
     """Detect and track every person; one :class:`Track` per tracker id, longest first.
 
-    ``model_path`` is a resolved weights path/name or an already loaded YOLO model (so a
-    batch loads it once). The tracker starts afresh at the first frame of every call.
-    Models exported with a fixed size run at that size, whatever ``imgsz`` says.
+    ``model_path`` is a resolved weights path/name, a loaded YOLO model or a network from
+    :func:`hotcli.posenet.load_posenet` (so a batch loads it once). ``search`` says where
+    the network looks (:class:`~hotcli.options.Pose2DOptions`; by default crops around
+    tracked people between whole-frame searches at ``imgsz``). ``n_frames`` is only the
+    progress bar's total: the tracks cover every frame the iterator gave.
     """
     from tqdm import tqdm
 
-    yolo = model_path if hasattr(model_path, "track") else load_pose_model(model_path)
+    from hotcli.posenet import load_posenet
+
+    search = search or Pose2DOptions(imgsz=imgsz)
+    net = load_posenet(model_path, device)
     seen: dict[int, dict[int, tuple]] = {}
     bar = tqdm(frames, total=n_frames, desc="2D pose", unit="frame", disable=not progress)
-    with quiet_ultralytics():
-        _track_frames(yolo, bar, n_frames, seen, imgsz, device, tracker)
+    finder = PeopleFinder(net, search, tracker)
+    count = 0
+    for count, frame in enumerate(bar, 1):
+        for tid, (kps, conf, box) in finder(frame).items():
+            seen.setdefault(tid, {})[count - 1] = (kps, conf, box)
     bar.close()
-    tracks = [build_track(tid, det, n_frames) for tid, det in seen.items()]
+    tracks = [build_track(tid, det, count) for tid, det in seen.items()]
     return sorted(tracks, key=lambda t: (-t.detected_frames, t.track_id))
 
 
-def _track_frames(yolo, frames, n_frames, seen, imgsz, device, tracker) -> None:
-    """Run the detector + tracker frame by frame, adding to ``seen[track_id][frame]``."""
-    for n, frame in enumerate(frames):
-        if n >= n_frames:
-            break
-        result = yolo.track(
-            frame,
-            persist=n > 0,  # False resets the tracker, so ids never leak between videos
-            tracker=tracker,
-            imgsz=imgsz,
-            device=device,
-            classes=[0],
-            verbose=False,
-        )[0]
-        boxes = result.boxes
-        if boxes is None or boxes.id is None or result.keypoints is None:
-            continue
-        ids = boxes.id.int().cpu().tolist()
-        xyxy = boxes.xyxy.cpu().numpy()
-        kp = result.keypoints.xy.cpu().numpy()
-        conf = result.keypoints.conf
-        conf = conf.cpu().numpy() if conf is not None else np.ones(kp.shape[:2], np.float32)
-        h36m, h36m_conf = to_h36m(kp, conf, "coco17")
-        for j, tid in enumerate(ids):
-            seen.setdefault(tid, {})[n] = (h36m[j], h36m_conf[j], xyxy[j])
+class _TrackerInput:
+    """Detections as Ultralytics' trackers read them (``conf``, ``cls``, ``xywh``, indexing)."""
+
+    def __init__(self, boxes: np.ndarray, conf: np.ndarray) -> None:
+        self.xyxy, self.conf = boxes, conf
+        self.cls = np.zeros(len(conf), np.float32)
+        centre, size = (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
+        self.xywh = np.concatenate([centre, size], 1)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, index) -> _TrackerInput:
+        return _TrackerInput(self.xyxy[index], self.conf[index])
+
+
+def make_tracker(tracker: str = "bytetrack.yaml"):
+    """A fresh Ultralytics tracker (ByteTrack or BoT-SORT) from its YAML name or path."""
+    from ultralytics.trackers.track import TRACKER_MAP
+    from ultralytics.utils import YAML, IterableSimpleNamespace
+    from ultralytics.utils.checks import check_yaml
+
+    cfg = IterableSimpleNamespace(**YAML.load(check_yaml(tracker)))
+    if cfg.tracker_type not in TRACKER_MAP:
+        raise HotPoseError(f"unknown tracker {tracker}: use bytetrack.yaml or botsort.yaml")
+    return TRACKER_MAP[cfg.tracker_type](args=cfg)
+
+
+class PeopleFinder:
+    """Frame by frame: where the people are and their keypoints, by tracker id.
+
+    Whole-frame searches (every ``detect_every`` frames, when nobody is tracked, and on the
+    frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
+    (:mod:`hotcli.crops`); in between, one crop per tracked person at ``crop_size``.
+    Every detection goes through the tracker, which gives the ids.
+    """
+
+    def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml") -> None:
+        self.net, self.search = net, search
+        self.tracker = make_tracker(tracker)
+        self.n = 0
+        self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
+        self.small = search.tiles == "on"
+        self.lost = True
+
+    def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
+        s = self.search
+        whole = s.crop_size == 0 or self.lost or self.n % s.detect_every == 0 or not self.boxes
+        dets = self._whole(frame) if whole else self._crops(frame)
+        self.n += 1
+        found = self.tracker.update(_TrackerInput(dets.boxes, dets.scores), frame)
+        out = {}
+        if len(found):
+            h36m, h36m_conf = to_h36m(dets.keypoints, dets.keypoint_scores, "coco17")
+            for row in found:
+                tid, i = int(row[4]), int(row[7])
+                out[tid] = (h36m[i], h36m_conf[i], dets.boxes[i])
+        # crop next frame around everyone the tracker follows, new (unconfirmed) tracks too:
+        # a new track is confirmed only by a second detection
+        self.boxes = [t.xyxy for t in self.tracker.tracked_stracks]
+        return out
+
+    def _whole(self, frame: np.ndarray):
+        from hotcli.crops import dedupe, tile_windows
+        from hotcli.posenet import Detections
+
+        s = self.search
+        h, w = frame.shape[:2]
+        dets = self.net(frame, s.imgsz)
+        if s.tiles == "auto" and not self.small:
+            heights = dets.boxes[dets.scores >= 0.25, 3] - dets.boxes[dets.scores >= 0.25, 1]
+            self.small = not len(heights) or bool((heights < s.small * h).any())
+        if self.small and s.tiles != "off":
+            parts = [dets]
+            for x0, y0, x1, y1 in tile_windows(w, h):
+                parts.append(self.net(frame[y0:y1, x0:x1], s.imgsz).shifted(x0, y0))
+            dets = Detections.concat(parts)
+            dets = dets.select(dedupe(dets.boxes, dets.scores))
+        self.lost = False
+        return dets
+
+    def _crops(self, frame: np.ndarray):
+        from hotcli.crops import best_match, crop_window, dedupe
+        from hotcli.posenet import Detections
+
+        h, w = frame.shape[:2]
+        parts = []
+        for box in self.boxes:
+            x0, y0, x1, y1 = crop_window(box, w, h, self.search.margin)
+            found = self.net(frame[y0:y1, x0:x1], self.search.crop_size).shifted(x0, y0)
+            i = best_match(found.boxes, box)
+            if i is None:
+                self.lost = True  # search the whole frame next
+            else:
+                parts.append(found.select([i]))
+        dets = Detections.concat(parts)
+        return dets.select(dedupe(dets.boxes, dets.scores))
 
 
 def track_importance(track: Track) -> float:

@@ -60,6 +60,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.imgsz,
         help="detection size in pixels; smaller is faster (default: %(default)s)",
     )
+    g.add_argument("--detect-every", type=positive_int, default=d.detect_every, metavar="N",
+                   help="search the whole frame every N frames; in between, crops around the "
+                   "tracked people (default: %(default)s; 1: whole frame every frame)")  # fmt: skip
+    g.add_argument("--crop-size", type=int, default=d.crop_size, metavar="PX",
+                   help="network size for a crop around a tracked person (default: %(default)s;"
+                   " 0: no crops)")  # fmt: skip
+    g.add_argument("--tiles", choices=["auto", "on", "off"], default=d.tiles,
+                   help="add 2x2 overlapping tiles to whole-frame searches; auto: once people "
+                   "under 1/4 of the frame height are seen (default: %(default)s)")  # fmt: skip
     g.add_argument(
         "--pose-backend",
         default=d.pose_backend,

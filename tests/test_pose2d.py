@@ -10,6 +10,7 @@ import pytest
 
 import hotcli.pose2d as pose2d
 from hotcli.errors import HotPoseError
+from hotcli.options import Pose2DOptions
 from hotcli.pose2d import (
     Track,
     build_track,
@@ -134,10 +135,31 @@ def test_openvino_copy_is_cached_and_agrees_with_pytorch(example_video, pose_mod
     assert openvino_pose_model(tmp_path / "none.onnx", cache=tmp_path) is None
     info = probe(example_video)
     frames = list(itertools.islice(iter_frames(example_video, info), 8))
-    ref = track_people(frames, 8, pose_model, imgsz=640, progress=False)[0]
-    got = track_people(frames, 8, fast, imgsz=640, progress=False)[0]
+    whole = Pose2DOptions.reference(640)
+    ref = track_people(frames, 8, pose_model, progress=False, search=whole)[0]
+    got = track_people(frames, 8, fast, progress=False, search=whole)[0]
     diff = np.linalg.norm(got.keypoints - ref.keypoints, axis=-1)
     assert np.median(diff) < 1.5 and np.percentile(diff, 90) < 4.0
+
+
+def test_crops_around_the_tracked_dancer_stay_within_the_bound_of_the_whole_frame(
+    example_video, pose_model
+):
+    pytest.importorskip("openvino")
+    from hotcli.bench2d import compare
+    from hotcli.pose2d import PeopleFinder
+    from hotcli.posenet import load_posenet
+
+    frames = list(itertools.islice(iter_frames(example_video, probe(example_video)), 24))
+    ref = PeopleFinder(load_posenet(pose_model), Pose2DOptions.reference(640))
+    weights = resolve_pose_model("yolo11n-pose.pt")
+    from hotcli.export import openvino_pose_model
+
+    crops = Pose2DOptions(detect_every=8, crop_size=384, tiles="auto")
+    fast = PeopleFinder(load_posenet(openvino_pose_model(weights)), crops)
+    change = compare([ref(f) for f in frames], [fast(f) for f in frames])
+    assert change["reference_people_paired"] == 1.0
+    assert change["median_pct"] < 1.5 and change["swap_rate"] < 0.05
 
 
 def test_calibration_frames_are_spread_over_the_videos(example_video):
