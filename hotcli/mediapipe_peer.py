@@ -1,4 +1,4 @@
-"""MediaPipe Pose on a video, for ``hot-pose bench --pipeline``: run by MediaPipe's own Python.
+"""MediaPipe Pose on a video, the peer hot-pose is compared with: run by MediaPipe's own Python.
 
 MediaPipe needs ``numpy<2``, which the rest of hot-pose cannot use, so it lives in its own
 environment and this file imports nothing from hot-pose (the standard library, OpenCV and
