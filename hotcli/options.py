@@ -27,7 +27,7 @@ def non_negative_int(text: str) -> int:
     return value
 
 
-DEFAULT_POSE_MODEL = "yolo11n-pose.pt"  # Ultralytics' name; found offline by hotcli.pose2d
+DEFAULT_POSE_MODEL = "yolo11n-pose.pt"  # Ultralytics' name; found offline by hotcli.pose2d.tracking
 
 
 @dataclass
@@ -72,7 +72,7 @@ TILE_MODES: tuple[str, ...] = ("auto", "on", "off")
 
 @dataclass(frozen=True)
 class Pose2DOptions:
-    """Where and how often the pose network looks (:func:`hotcli.pose2d.track_people`).
+    """Where and how often the pose network looks (:func:`hotcli.pose2d.tracking.track_people`).
 
     Every ``detect_every`` frames (and after a tracked person is lost) the whole frame is
     searched at ``imgsz``; in between, the network runs on a crop around each tracked
@@ -122,10 +122,12 @@ class RunOptions:
     weights: str | None = None  # None: models.default_weights()
     device: str = "auto"
     flip: bool = True
-    fixed_bones: bool = True  # one length per bone (hotcli.skeleton.fix_bone_lengths)
+    fixed_bones: bool = True  # one length per bone (hotcli.lifting.skeleton.fix_bone_lengths)
     focal_length: float | None = None  # pixels; None: from fov, else the default view
-    fov: float | str | None = None  # horizontal degrees, or "auto" (hotcli.world.estimate_focal)
-    foot_lock: bool = True  # pin feet during contacts (hotcli.feet.lock_feet)
+    fov: float | str | None = (
+        None  # horizontal degrees, or "auto" (hotcli.scene.world.estimate_focal)
+    )
+    foot_lock: bool = True  # pin feet during contacts (hotcli.scene.feet.lock_feet)
     batch: int = 16
     quiet: bool = False
     render: bool = True
@@ -135,7 +137,7 @@ class RunOptions:
     trail: int = RenderOptions.trail
     gif: bool = False
     plot: bool = False
-    bvh: bool = False  # also write <stem>.bvh (hotcli.bvh)
+    bvh: bool = False  # also write <stem>.bvh (hotcli.formats.bvh)
     bvh_scale: float = 100.0  # BVH units per metre: centimetres
 
     @property

@@ -9,13 +9,13 @@ video (passing :class:`Models` loaded once). Stages:
    never all held in memory. The two interleave, so the time spent inside the frame
    iterator is counted as ``decode`` and the rest as ``pose2d``.
 3. **join** fragments of one person's track the tracker split
-   (:mod:`hotcli.reassociate`), then **select** the main person (or ``--person ID``, or
+   (:mod:`hotcli.pose2d.reassociate`), then **select** the main person (or ``--person ID``, or
    ``--all-persons``).
-4. **lift** each person to 3D (:class:`hotcli.lift.Lifter`) over the frames where they are
-   present, and **place** everyone in one scene (:mod:`hotcli.world`): the pelvis path in
+4. **lift** each person to 3D (:class:`hotcli.lifting.lifter.Lifter`) over the frames where they are
+   present, and **place** everyone in one scene (:mod:`hotcli.scene.world`): the pelvis path in
    camera coordinates, one ground plane and world frame, feet in contact locked.
-5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.outputs`), and with ``--bvh``
-   ``<stem>.bvh`` (:mod:`hotcli.bvh`).
+5. **write** ``poses.npz`` / ``poses.json`` (:mod:`hotcli.formats.outputs`), and with ``--bvh``
+   ``<stem>.bvh`` (:mod:`hotcli.formats.bvh`).
 6. **render** ``<stem>_pose.mp4`` (a second decoding pass) unless ``--no-render``, and
    optionally ``<stem>_pose.gif`` and ``<stem>_motion.png``.
 7. ``summary.json`` **last**, with the camera (focal length and where it came from,
@@ -41,19 +41,19 @@ import numpy as np
 from tqdm import tqdm
 
 import hotcli
-from hotcli import outputs
-from hotcli.camera import Intrinsics, video_intrinsics
 from hotcli.errors import HotPoseError
-from hotcli.ground import Ground
-from hotcli.lift import Lifter, PersonMotion
+from hotcli.formats import outputs
+from hotcli.formats.video import VideoInfo, iter_frames, probe
+from hotcli.lifting.lifter import Lifter, PersonMotion
+from hotcli.lifting.upright import upright
 from hotcli.options import RenderOptions, RunOptions
-from hotcli.pose2d import Track, resolve_pose_model, select_tracks, track_people
-from hotcli.posenet import load_posenet
-from hotcli.presence import max_gap_frames, present_mask, runs
-from hotcli.reassociate import join_fragments
-from hotcli.upright import upright
-from hotcli.video import VideoInfo, iter_frames, probe
-from hotcli.world import WorldOptions, estimate_focal, place_persons
+from hotcli.pose2d.posenet import load_posenet
+from hotcli.pose2d.presence import max_gap_frames, present_mask, runs
+from hotcli.pose2d.reassociate import join_fragments
+from hotcli.pose2d.tracking import Track, resolve_pose_model, select_tracks, track_people
+from hotcli.scene.camera import Intrinsics, video_intrinsics
+from hotcli.scene.ground import Ground
+from hotcli.scene.world import WorldOptions, estimate_focal, place_persons
 
 RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
 GIF_SUFFIX = "_pose.gif"
@@ -64,7 +64,9 @@ PLOT_SUFFIX = "_motion.png"
 class Models:
     """The loaded networks, reusable across videos (loading is the slow part of a short clip)."""
 
-    pose_model: object  # a pose network (hotcli.posenet.load_posenet), or a path/name to load
+    pose_model: (
+        object  # a pose network (hotcli.pose2d.posenet.load_posenet), or a path/name to load
+    )
     lifter: Lifter
     pose_model_path: str = ""
 
@@ -79,7 +81,7 @@ def load_models(options: RunOptions) -> Models:
                     batch=options.batch, fixed_bones=options.fixed_bones)  # fmt: skip
     path = resolve_pose_model(options.pose_model)
     if options.pose_backend != "pytorch" and lifter.device.type == "cpu":
-        from hotcli.export import openvino_pose_model
+        from hotcli.cli.export import openvino_pose_model
 
         exported = openvino_pose_model(path) if isinstance(path, Path) else None
         if exported is None and options.pose_backend == "openvino":
@@ -254,7 +256,7 @@ def lift_tracks(
     """Lift and straighten each selected track into a :class:`PersonMotion`.
 
     Only the frames where the person is present are lifted, each run of them on its own
-    (:func:`hotcli.presence.present_mask`: detections and the short gaps between them);
+    (:func:`hotcli.pose2d.presence.present_mask`: detections and the short gaps between them);
     elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False.
     """
     gap = max_gap_frames(info.fps)
@@ -288,7 +290,7 @@ def lift_tracks(
 def place_in_scene(
     persons: list[PersonMotion], camera: Intrinsics, fps: float, options: WorldOptions
 ) -> tuple[list[PersonMotion], Ground]:
-    """Every lifted person in one world (:func:`hotcli.world.place_persons`), same order."""
+    """Every lifted person in one world (:func:`hotcli.scene.world.place_persons`), same order."""
     try:
         placed, ground = place_persons(
             [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
@@ -348,7 +350,7 @@ def write_bvhs(
 ) -> dict[int, list[str]]:
     """``<stem>.bvh`` (and ``<stem>_track<ID>.bvh`` per person when several) from the same
     float32 poses as ``poses.npz``, so ``hot-pose bvh`` on the result writes the same files."""
-    from hotcli.bvh_export import write_person_bvhs
+    from hotcli.cli.bvh import write_person_bvhs
 
     people = [(p.track_id, np.asarray(p.keypoints_3d_world, np.float32)) for p in persons]
     return write_person_bvhs(out_dir, stem, people, fps, options.bvh_scale)
@@ -362,7 +364,7 @@ def render_outputs(
 
     ``camera_height`` (metres) shows the 3D panel as one scene (persons in one world frame).
     """
-    from hotcli.render import plot_motion, render_video, write_gif
+    from hotcli.render.renderer import plot_motion, render_video, write_gif
 
     render_options = RenderOptions(
         layout=options.layout, view_azimuth=options.view_azimuth,

@@ -1,4 +1,4 @@
-"""Refit the MPII-16 → Human3.6M-17 conversion in ``hotcli/layouts.py`` and score it.
+"""Refit the MPII-16 → Human3.6M-17 conversion in ``hotcli/pose2d/layouts.py`` and score it.
 
 Each Human3.6M joint is a weighted sum of the MPII joints around it (weights sum to 1). The
 weights are fitted on the training subjects' Stacked Hourglass detections against the mocap
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hotcli.data import load_cameras
-from hotcli.layouts import _MPII_WEIGHTS, MPII_JOINTS
-from hotcli.skeleton import H36M_JOINTS, flip_permutation
+from hotcli.lifting.skeleton import H36M_JOINTS, flip_permutation
+from hotcli.pose2d.layouts import _MPII_WEIGHTS, MPII_JOINTS
+from hotcli.training.data import load_cameras
 
 #: MPII joint → its left/right twin (itself on the midline).
 MPII_MIRROR = np.array([5, 4, 3, 2, 1, 0, 6, 7, 8, 9, 15, 14, 13, 12, 11, 10])

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotcli.feet import two_bone_ik
-from hotcli.render import STANDING_POSE, look_at_camera
+from hotcli.render.renderer import STANDING_POSE, look_at_camera
+from hotcli.scene.feet import two_bone_ik
 
 HIP_HEIGHT = 0.88  # pelvis height while walking (knees slightly bent), metres
 ANKLE_HEIGHT = 0.09  # the ankle joint of a foot flat on the floor

@@ -21,8 +21,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from hotcli import batch, cli, outputs, pipeline
-from hotcli.batch import Job, find_videos, plan_jobs
+from hotcli import pipeline
+from hotcli.cli import batch
+from hotcli.cli import main as cli
+from hotcli.cli.batch import Job, find_videos, plan_jobs
+from hotcli.formats import outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "dancer.mp4"

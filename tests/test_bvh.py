@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from hotcli import bvh, outputs
-from hotcli.lift import PersonMotion
+from hotcli.formats import bvh, outputs
+from hotcli.lifting.lifter import PersonMotion
 from tests.test_run import need_clip, run_cli, shipped_lifter_weights
 
 #: Bone lengths (cm) in H36M_BONES order, about those of the example clip's dancer.
@@ -216,7 +216,7 @@ def test_blender_imports_the_example_clip_within_a_centimetre(dancer, tmp_path):
         pytest.skip("Blender's bpy module is not installed (pip install --no-deps bpy==5.0.1)")
     world, frames = dancer["world"], [0, 37, 74, 111, len(dancer["world"]) - 1]
     report, png = tmp_path / "joints.json", tmp_path / "strip.png"
-    subprocess.run([sys.executable, "-m", "hotcli.blender", str(dancer["bvh"]),
+    subprocess.run([sys.executable, "-m", "hotcli.formats.blender", str(dancer["bvh"]),
                     "--joints", str(report), "--joint-frames", ",".join(map(str, frames)),
                     "--render", str(png), "--render-frames", "0,75", "--size", "200x100"],
                    check=True, capture_output=True, timeout=300)  # fmt: skip
@@ -238,7 +238,7 @@ def test_blender_imports_the_example_clip_within_a_centimetre(dancer, tmp_path):
 
 
 def test_a_person_in_view_for_part_of_the_video_exports_only_that_span():
-    from hotcli.bvh_export import present_span
+    from hotcli.cli.bvh import present_span
 
     poses = np.arange(10 * 17 * 3, dtype=float).reshape(10, 17, 3)
     poses[:2] = np.nan  # enters at frame 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotcli.crops import best_match, crop_window, dedupe, iou, tile_windows
+from hotcli.pose2d.crops import best_match, crop_window, dedupe, iou, tile_windows
 
 
 def test_two_by_two_tiles_cover_the_frame_and_overlap_by_a_quarter():

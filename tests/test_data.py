@@ -7,8 +7,25 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hotcli.camera import camera_to_world, denormalize_2d, normalize_2d, project, world_to_camera
-from hotcli.data import (
+from hotcli.lifting.skeleton import (
+    BONE_LENGTH_PERCENTILE,
+    H36M_BONES,
+    H36M_LEFT,
+    H36M_RIGHT,
+    bone_lengths,
+    fix_bone_lengths,
+    flip_permutation,
+    symmetric_bones,
+    with_bone_lengths,
+)
+from hotcli.scene.camera import (
+    camera_to_world,
+    denormalize_2d,
+    normalize_2d,
+    project,
+    world_to_camera,
+)
+from hotcli.training.data import (
     Augment,
     Camera,
     ClipSampler,
@@ -19,17 +36,6 @@ from hotcli.data import (
     load_sequences,
     other_body,
     virtual_camera,
-)
-from hotcli.skeleton import (
-    BONE_LENGTH_PERCENTILE,
-    H36M_BONES,
-    H36M_LEFT,
-    H36M_RIGHT,
-    bone_lengths,
-    fix_bone_lengths,
-    flip_permutation,
-    symmetric_bones,
-    with_bone_lengths,
 )
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"

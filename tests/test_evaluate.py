@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from hotcli.cli import main
-from hotcli.data import load_cameras
+from hotcli.cli.main import main
+from hotcli.training.data import load_cameras
 from models import create_model, save_checkpoint
 from tests.test_data import write_fake_dataset
 

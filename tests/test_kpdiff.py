@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotcli.kpdiff import joint_errors, pair_people, summarise, swapped
-from hotcli.posenet import decode, nms
-from hotcli.skeleton import flip_permutation
+from hotcli.bench.kpdiff import joint_errors, pair_people, summarise, swapped
+from hotcli.lifting.skeleton import flip_permutation
+from hotcli.pose2d.posenet import decode, nms
 
 
 def person(rng, x=100.0) -> np.ndarray:

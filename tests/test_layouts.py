@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from hotcli.layouts import LAYOUTS, conversion_matrix, to_h36m
+from hotcli.pose2d.layouts import LAYOUTS, conversion_matrix, to_h36m
 
 
 def test_every_layout_converts_with_weights_that_sum_to_one():

@@ -11,17 +11,17 @@ import pytest
 import torch
 from torch import nn
 
-from hotcli.camera import normalize_2d
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
-from hotcli.lift import (
+from hotcli.lifting.lifter import (
     Lifter,
     resample_positions,
     sample_frames,
     window_starts,
     window_weights,
 )
-from hotcli.skeleton import bone_lengths, fix_bone_lengths
+from hotcli.lifting.skeleton import bone_lengths, fix_bone_lengths
+from hotcli.scene.camera import normalize_2d
 
 F = 27
 W, H = 640, 480

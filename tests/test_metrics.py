@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from hotcli.metrics import accel_error, mpjpe, mpjve, p_mpjpe, procrustes_align
+from hotcli.training.metrics import accel_error, mpjpe, mpjve, p_mpjpe, procrustes_align
 
 
 def random_rotation(rng):

@@ -210,7 +210,7 @@ def test_bad_config_is_rejected():
 
 
 def test_flop_count_includes_attention_products():
-    from hotcli.bench import count_flops
+    from hotcli.bench.lifter import count_flops
     from models.mixste import Attention
 
     n, c, h = 10, 32, 4
@@ -221,7 +221,7 @@ def test_flop_count_includes_attention_products():
 
 
 def test_pruning_cuts_flops_as_the_papers_claim():
-    from hotcli.bench import count_flops
+    from hotcli.bench.lifter import count_flops
 
     flops = {}
     for name in ["mixste", "hot_mixste", "h2ot_mixste"]:

@@ -8,10 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hotcli.pose2d as pose2d
+import hotcli.pose2d.tracking as pose2d
 from hotcli.errors import HotPoseError
+from hotcli.formats.video import iter_frames, probe
+from hotcli.lifting.skeleton import H36M_JOINTS
 from hotcli.options import Pose2DOptions
-from hotcli.pose2d import (
+from hotcli.pose2d.tracking import (
     Track,
     build_track,
     fill_gaps,
@@ -20,8 +22,6 @@ from hotcli.pose2d import (
     select_tracks,
     track_people,
 )
-from hotcli.skeleton import H36M_JOINTS
-from hotcli.video import iter_frames, probe
 
 J = {name: i for i, name in enumerate(H36M_JOINTS)}
 
@@ -113,7 +113,7 @@ def test_track_people_finds_the_dancer(example_video, pose_model):
 def test_track_people_with_an_exported_model(example_video, tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    from hotcli.export import export_pose_model
+    from hotcli.cli.export import export_pose_model
 
     exported = export_pose_model("yolo11n-pose.pt", "onnx", imgsz=640, out_dir=tmp_path)
     assert exported.name == "yolo11n-pose-640.onnx" and resolve_pose_model(exported) == exported
@@ -126,7 +126,7 @@ def test_track_people_with_an_exported_model(example_video, tmp_path):
 
 def test_openvino_copy_is_cached_and_agrees_with_pytorch(example_video, pose_model, tmp_path):
     pytest.importorskip("openvino")
-    from hotcli.export import openvino_pose_model
+    from hotcli.cli.export import openvino_pose_model
 
     weights = resolve_pose_model("yolo11n-pose.pt")
     fast = openvino_pose_model(weights, cache=tmp_path)
@@ -146,14 +146,14 @@ def test_crops_around_the_tracked_dancer_stay_within_the_bound_of_the_whole_fram
     example_video, pose_model
 ):
     pytest.importorskip("openvino")
-    from hotcli.bench2d import compare
-    from hotcli.pose2d import PeopleFinder
-    from hotcli.posenet import load_posenet
+    from hotcli.bench.pose2d import compare
+    from hotcli.pose2d.posenet import load_posenet
+    from hotcli.pose2d.tracking import PeopleFinder
 
     frames = list(itertools.islice(iter_frames(example_video, probe(example_video)), 24))
     ref = PeopleFinder(load_posenet(pose_model), Pose2DOptions.reference(640))
     weights = resolve_pose_model("yolo11n-pose.pt")
-    from hotcli.export import openvino_pose_model
+    from hotcli.cli.export import openvino_pose_model
 
     crops = Pose2DOptions(detect_every=8, crop_size=384, tiles="auto")
     fast = PeopleFinder(load_posenet(openvino_pose_model(weights)), crops)
@@ -163,7 +163,7 @@ def test_crops_around_the_tracked_dancer_stay_within_the_bound_of_the_whole_fram
 
 
 def test_calibration_frames_are_spread_over_the_videos(example_video):
-    from hotcli.export import calibration_frames
+    from hotcli.cli.export import calibration_frames
 
     info = probe(example_video)
     frames = calibration_frames([example_video, example_video], 7)
@@ -177,7 +177,7 @@ def test_calibration_frames_are_spread_over_the_videos(example_video):
 def test_int8_export_finds_the_dancer_close_to_the_float_model(example_video, pose_model, tmp_path):
     pytest.importorskip("openvino")
     pytest.importorskip("nncf")
-    from hotcli.export import export_pose_model
+    from hotcli.cli.export import export_pose_model
 
     int8 = export_pose_model(
         int8=True, calibration=[example_video], calibration_size=12, out_dir=tmp_path
@@ -264,7 +264,7 @@ def test_selection_errors_are_clear():
 
 
 def test_export_command_rejects_bad_options(capsys, tmp_path):
-    from hotcli.cli import main
+    from hotcli.cli.main import main
 
     assert main(["export", "--imgsz", "100", "-o", str(tmp_path)]) == 2
     assert "multiple of 32" in capsys.readouterr().err

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotcli.pose2d import build_track
-from hotcli.reassociate import join_fragments
+from hotcli.pose2d.reassociate import join_fragments
+from hotcli.pose2d.tracking import build_track
 
 T = 100
 

@@ -11,9 +11,11 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from hotcli.draw3d import BACKGROUND, CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SkeletonPanel
 from hotcli.errors import HotPoseError
-from hotcli.render import (
+from hotcli.formats.video import VideoWriter, iter_frames, probe
+from hotcli.lifting.upright import upright
+from hotcli.render.draw3d import BACKGROUND, CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SkeletonPanel
+from hotcli.render.renderer import (
     FrameComposer,
     RenderOptions,
     SyntheticPerson,
@@ -25,8 +27,6 @@ from hotcli.render import (
     synthetic_person,
     write_gif,
 )
-from hotcli.upright import upright
-from hotcli.video import VideoWriter, iter_frames, probe
 
 ROOT = Path(__file__).resolve().parents[1]
 W, H, FPS, FRAMES = 320, 240, 15.0, 20

@@ -20,11 +20,12 @@ import numpy as np
 import pytest
 import torch
 
-from hotcli import cli, outputs
+from hotcli.cli import main as cli
 from hotcli.errors import HotPoseError
-from hotcli.lift import Lifter, PersonMotion
+from hotcli.formats import outputs
+from hotcli.lifting.lifter import Lifter, PersonMotion
+from hotcli.lifting.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
 from hotcli.pipeline import closing_line, prepare_output_dir
-from hotcli.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "dancer.mp4"
@@ -80,7 +81,7 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
 def dancer(tmp_path_factory, lifter_weights):
     """One full run on the example clip, with rendering and the GIF preview."""
     need_clip()
-    from hotcli.video import probe
+    from hotcli.formats.video import probe
 
     out = tmp_path_factory.mktemp("run") / "dancer"
     argv = [str(CLIP), "--output-dir", str(out), "--weights", str(lifter_weights), "--gif"]
@@ -143,7 +144,7 @@ def test_run_writes_complete_consistent_results(dancer):
 
 
 def test_rendered_video_keeps_every_frame(dancer):
-    from hotcli.video import probe
+    from hotcli.formats.video import probe
 
     out = dancer["out"]
     rendered = probe(out / "dancer_pose.mp4")
@@ -224,7 +225,7 @@ def short_clips(tmp_path_factory):
     container with no frames.
     """
     need_clip()
-    from hotcli.video import VideoWriter, iter_frames, probe
+    from hotcli.formats.video import VideoWriter, iter_frames, probe
 
     folder = tmp_path_factory.mktemp("clips")
     info = probe(CLIP)
@@ -354,8 +355,8 @@ def test_missing_lifter_weights(capsys, tmp_path):
 def test_folder_input_needs_batch_support(capsys, tmp_path):
     import importlib.util
 
-    if importlib.util.find_spec("hotcli.batch") is not None:
-        pytest.skip("hotcli.batch handles folders (tested there)")
+    if importlib.util.find_spec("hotcli.cli.batch") is not None:
+        pytest.skip("hotcli.cli.batch handles folders (tested there)")
     expect_error(capsys, [str(tmp_path)], "not supported")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotcli.draw3d import BACKGROUND, ROOT_PATH_COLOUR, SkeletonPanel
+from hotcli.render.draw3d import BACKGROUND, ROOT_PATH_COLOUR, SkeletonPanel
 from tests.scene import walker
 
 FPS = 25.0

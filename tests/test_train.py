@@ -4,7 +4,7 @@ import csv
 
 import torch
 
-from hotcli.cli import main
+from hotcli.cli.main import main
 from models import load_checkpoint
 from tests.test_data import write_fake_dataset
 
@@ -75,7 +75,7 @@ def test_init_from_weights_continues_learning(tmp_path):
 
 
 def test_trained_on_follows_the_init_chain():
-    from hotcli.evaluate import trained_on
+    from hotcli.training.evaluate import trained_on
 
     final = {
         "train_subjects": "S1,S5,S6,S7,S8",
@@ -89,7 +89,7 @@ def test_trained_on_follows_the_init_chain():
 def parse_train(*argv):
     import argparse
 
-    from hotcli import train as train_mod
+    from hotcli.training import train as train_mod
 
     parser = argparse.ArgumentParser()
     train_mod.add_arguments(parser)
@@ -97,7 +97,7 @@ def parse_train(*argv):
 
 
 def test_each_augmentation_is_switchable():
-    from hotcli.data import Augment
+    from hotcli.training.data import Augment
 
     assert parse_train() == Augment()
     aug = parse_train("--virtual-cameras", "0.3", "--strides", "1,2", "--no-flip")
@@ -117,7 +117,7 @@ def test_bad_augmentation_values_are_one_line_errors(capsys):
 
 
 def test_precision_auto_uses_bf16_only_where_it_is_native():
-    from hotcli.train import native_bf16, use_bf16
+    from hotcli.training.train import native_bf16, use_bf16
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     assert use_bf16("auto", cpu) == native_bf16()
@@ -127,7 +127,7 @@ def test_precision_auto_uses_bf16_only_where_it_is_native():
 def test_training_on_detections_lowers_the_loss_and_validates_on_both_inputs(tmp_path):
     import numpy as np
 
-    from hotcli.data import load_cameras
+    from hotcli.training.data import load_cameras
 
     poses, cams = write_fake_dataset(tmp_path)
     camera = load_cameras(cams)["S1"][0]

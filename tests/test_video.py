@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from hotcli.errors import HotPoseError
-from hotcli.video import VideoWriter, exact_rate, iter_frames, probe
+from hotcli.formats.video import VideoWriter, exact_rate, iter_frames, probe
 from tests.conftest import run_ffmpeg
 
 

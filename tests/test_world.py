@@ -7,14 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from hotcli.camera import DEFAULT_FOV_DEGREES, focal_from_fov, video_intrinsics
 from hotcli.errors import HotPoseError
-from hotcli.feet import foot_contact, foot_skate, lock_feet, two_bone_ik
-from hotcli.ground import fit_ground, lift_above_ground
-from hotcli.presence import max_gap_frames, present_mask, runs
-from hotcli.skeleton import bone_lengths
-from hotcli.trajectory import smooth_root, solve_root
-from hotcli.world import WorldOptions, estimate_focal, place_persons
+from hotcli.lifting.skeleton import bone_lengths
+from hotcli.pose2d.presence import max_gap_frames, present_mask, runs
+from hotcli.scene.camera import DEFAULT_FOV_DEGREES, focal_from_fov, video_intrinsics
+from hotcli.scene.feet import foot_contact, foot_skate, lock_feet, two_bone_ik
+from hotcli.scene.ground import fit_ground, lift_above_ground
+from hotcli.scene.trajectory import smooth_root, solve_root
+from hotcli.scene.world import WorldOptions, estimate_focal, place_persons
 from tests.scene import ANKLE_HEIGHT, Scene, observe, walker
 
 FPS = 25.0

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hotcli.camera import focal_from_fov
-from hotcli.world_metrics import ViewScores, abs_mpjpe, root_error, score_view, summarise_world
+from hotcli.scene.camera import focal_from_fov
+from hotcli.training.world_metrics import (
+    ViewScores,
+    abs_mpjpe,
+    root_error,
+    score_view,
+    summarise_world,
+)
 from tests.scene import Scene, observe, walker
 
 FPS = 50.0

@@ -1,0 +1,172 @@
+"""Result files of one video: ``poses.npz``, ``poses.json`` and ``summary.json``.
+
+Every file is written under a temporary name in the same folder and renamed when it
+is complete, so a crash or Ctrl-C never leaves a truncated file under a final name.
+``summary.json`` is written last: its presence marks a complete result (see
+:func:`is_complete`); a run deletes a stale one before it starts.
+
+Arrays in ``poses.npz`` (T = the video's frame count; joints in Human3.6M-17 order):
+
+- ``keypoints_2d`` (T, 17, 2) float32 pixels; ``scores`` (T, 17) float32 in [0, 1]
+- ``keypoints_3d`` (T, 17, 3) float32 metres, root-relative (pelvis = 0), camera axes
+  (x right, y down, z away from the camera)
+- ``keypoints_3d_world`` (T, 17, 3) float32 metres in the video's one world frame: z up,
+  ground at z = 0, origin on the ground under the camera, y along the camera's view; the
+  person moves over the ground and all persons share it (:mod:`hotcli.scene.ground`)
+- ``keypoints_3d_camera`` (T, 17, 3) float32 metres, absolute camera coordinates;
+  ``root_camera`` (T, 3) its pelvis
+- ``present`` (T,) bool: the person is in view (detected, or a bridged short gap); every
+  position array is NaN where it is False
+- ``foot_contact`` (T, 2) bool: left and right foot down
+- ``camera`` (5,) float64: focal length (px), principal point x, y (px), camera height
+  (m) and tilt below the horizon (degrees), named by ``camera_keys``; in JSON an object
+- ``interpolated`` (T,) bool: the person was not detected and the frame was filled in
+- ``fps`` (), ``width`` (), ``height`` (), ``track_id`` (), ``joint_names`` (17,),
+  ``joint_parents`` (17,) (−1 for the pelvis)
+
+``poses.json`` holds the same keys as nested lists (NaN as ``null``), rounded to 0.01 px,
+0.001 score and 0.1 mm. ``poses.*`` are the main person (the first in ``summary.json``);
+when several persons are lifted, each also gets ``poses_track<ID>.npz/.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from hotcli.lifting.lifter import PersonMotion
+from hotcli.lifting.skeleton import H36M_JOINTS, H36M_PARENTS
+
+SUMMARY_NAME = "summary.json"
+POSES_STEM = "poses"
+
+
+def is_complete(out_dir: str | os.PathLike) -> bool:
+    """True when ``out_dir`` holds a finished result (``summary.json`` is written last)."""
+    return (Path(out_dir) / SUMMARY_NAME).is_file()
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Call ``write`` on a temporary file beside ``path`` and rename it into place."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path: Path, obj: Any) -> Path:
+    text = json.dumps(obj, indent=None, separators=(",", ":"), allow_nan=False)
+    return write_atomic(path, lambda f: f.write(text.encode() + b"\n"))
+
+
+#: The entries of the ``camera`` array in ``poses.npz`` (``camera_keys`` names them too).
+CAMERA_KEYS = ("focal_length_px", "cx", "cy", "height_m", "tilt_degrees")
+
+
+def camera_array(facts: dict) -> np.ndarray:
+    """The camera facts of ``summary.json`` as the (5,) ``camera`` array of ``poses.npz``."""
+    cx, cy = facts["principal_point_px"]
+    values = {**facts, "cx": cx, "cy": cy}
+    return np.array([values[k] for k in CAMERA_KEYS], dtype=np.float64)
+
+
+def person_arrays(
+    person: PersonMotion, fps: float, width: int, height: int, camera: dict | None = None
+) -> dict:
+    """The arrays of one person's ``poses.npz`` (see the module docstring)."""
+    arrays = {
+        "keypoints_2d": np.asarray(person.keypoints_2d, dtype=np.float32),
+        "scores": np.asarray(person.scores, dtype=np.float32),
+        "keypoints_3d": np.asarray(person.keypoints_3d, dtype=np.float32),
+        "keypoints_3d_world": np.asarray(person.keypoints_3d_world, dtype=np.float32),
+        "interpolated": np.asarray(person.interpolated, dtype=bool),
+        "fps": np.float64(fps),
+        "width": np.int64(width),
+        "height": np.int64(height),
+        "track_id": np.int64(person.track_id),
+        "joint_names": np.asarray(H36M_JOINTS),
+        "joint_parents": np.asarray(H36M_PARENTS, dtype=np.int64),
+    }
+    placed = {
+        "present": (person.present, bool),
+        "root_camera": (person.root_camera, np.float32),
+        "keypoints_3d_camera": (person.keypoints_3d_camera, np.float32),
+        "foot_contact": (person.foot_contact, bool),
+    }
+    for name, (value, dtype) in placed.items():
+        if value is not None:
+            arrays[name] = np.asarray(value, dtype=dtype)
+    if camera is not None:
+        arrays["camera"] = camera_array(camera)
+        arrays["camera_keys"] = np.asarray(CAMERA_KEYS)
+    return arrays
+
+
+_DECIMALS = {"keypoints_2d": 2, "scores": 3, "keypoints_3d": 4, "keypoints_3d_world": 4,
+             "root_camera": 4, "keypoints_3d_camera": 4}  # fmt: skip
+
+
+def _to_json(name: str, value: np.ndarray) -> Any:
+    if name in _DECIMALS:
+        rounded = np.round(value.astype(np.float64), _DECIMALS[name])
+        return _nan_to_none(rounded.tolist())
+    if value.dtype.kind == "f":
+        return _nan_to_none(value.tolist())
+    return value.tolist()
+
+
+def _nan_to_none(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_nan_to_none(v) for v in x]
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+
+def write_person(out_dir: Path, stem: str, arrays: dict) -> list[Path]:
+    """``<stem>.npz`` and ``<stem>.json`` for one person."""
+    npz = write_atomic(out_dir / f"{stem}.npz", lambda f: np.savez_compressed(f, **arrays))
+    doc = {name: _to_json(name, np.asarray(value)) for name, value in arrays.items()}
+    if "camera" in arrays:  # in JSON the camera is one object
+        doc["camera"] = dict(zip(doc.pop("camera_keys"), doc["camera"], strict=True))
+    doc["frames"] = len(arrays["keypoints_2d"])
+    return [npz, write_json(out_dir / f"{stem}.json", doc)]
+
+
+def write_poses(
+    out_dir: Path, persons: Sequence[PersonMotion], fps: float, width: int, height: int,
+    camera: dict | None = None,
+) -> dict[int, list[str]]:  # fmt: skip
+    """Write the pose files; returns each track id's file names (relative to ``out_dir``).
+
+    ``camera`` is the camera facts of ``summary.json`` (one camera for every person).
+    """
+    files: dict[int, list[str]] = {}
+    for i, person in enumerate(persons):
+        arrays = person_arrays(person, fps, width, height, camera)
+        names: list[str] = []
+        if i == 0:
+            names += [p.name for p in write_person(out_dir, POSES_STEM, arrays)]
+        if len(persons) > 1:
+            stem = f"{POSES_STEM}_track{person.track_id}"
+            names += [p.name for p in write_person(out_dir, stem, arrays)]
+        files[person.track_id] = names
+    return files
+
+
+def write_summary(out_dir: Path, summary: dict) -> Path:
+    """Write ``summary.json`` (pretty, it is read by people too); call this last."""
+    text = json.dumps(summary, indent=2, allow_nan=False)
+    return write_atomic(Path(out_dir) / SUMMARY_NAME, lambda f: f.write(text.encode() + b"\n"))

@@ -1,0 +1,301 @@
+"""From a 2D keypoint track to root-relative 3D poses with the HoT/MixSTE lifter.
+
+The network sees a fixed number of frames (``model.cfg.frames``, 243) sampled at the rate
+it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame rate, so
+:class:`Lifter` does the bookkeeping around the network:
+
+1. **Rate.** The 2D track (T frames at the video's fps) is resampled to 50 Hz by linear
+   interpolation in time, lifted, and the 3D is interpolated back at the video's own frame
+   times. A 25 fps clip would otherwise look twice as fast to the network (a walk would
+   look like a run), and a 60 fps clip a bit slow; both hurt temporal models.
+2. **Length.** A sequence shorter than the window is padded by repeating its first and
+   last frames (the padding's output is dropped). A longer one is cut into overlapping
+   windows (hop = half a window) whose outputs are blended with a raised-cosine weight:
+   a frame near a window's border (less temporal context) counts little and the windows'
+   weights are renormalised per frame, so there is no seam at window borders. The
+   weight is never zero inside a window, so the first and last frames are still covered.
+   A seq2frame model (one output, the centre frame) gets one window per frame instead.
+3. **Flip test-time augmentation.** The 2D is mirrored (x → −x in normalised coordinates,
+   left and right joints swapped), lifted, mirrored back and averaged with the plain pass;
+   both go through the network in the same batch.
+4. **Batching and device.** Windows are stacked ``batch`` at a time under
+   ``torch.inference_mode`` on the chosen device.
+5. **Bone lengths.** By default each bone gets one length over the sequence
+   (:func:`hotcli.lifting.skeleton.fix_bone_lengths`), fitted at the video's own frames (after
+   step 1 maps back); ``fixed_bones=False`` keeps the network's own, which vary from
+   frame to frame.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from hotcli.device import pick_device
+from hotcli.errors import HotPoseError
+from hotcli.lifting.skeleton import fix_bone_lengths, flip_pose
+from hotcli.scene.camera import normalize_2d
+
+#: The rate the shipped lifter was trained at (Human3.6M's 3D poses are sampled at 50 Hz).
+TRAINING_FPS = 50.0
+ROOT = 0
+
+
+@dataclass
+class PersonMotion:
+    """One person's motion over the whole video (T = the video's frame count)."""
+
+    track_id: int
+    keypoints_2d: np.ndarray  # (T, 17, 2) pixels, Human3.6M order
+    scores: np.ndarray  # (T, 17) confidence in [0, 1]
+    interpolated: np.ndarray  # (T,) bool: filled in because the person was not detected
+    keypoints_3d: np.ndarray  # (T, 17, 3) root-relative metres, camera axes
+    keypoints_3d_world: np.ndarray  # (T, 17, 3) world frame: z up, ground at z = 0
+    extra: dict = field(default_factory=dict)
+    # Placed in the scene (hotcli.scene.world); None for motion that was not placed.
+    present: np.ndarray | None = None  # (T,) bool: in view (detected or a bridged gap)
+    root_camera: np.ndarray | None = None  # (T, 3) pelvis in camera coordinates, metres
+    keypoints_3d_camera: np.ndarray | None = None  # (T, 17, 3) absolute camera coordinates
+    foot_contact: np.ndarray | None = None  # (T, 2) bool: left, right foot down
+
+    @property
+    def frames(self) -> int:
+        return len(self.keypoints_2d)
+
+
+def sample_frames(sequence: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Linear interpolation of ``sequence`` (N, ...) at fractional frame ``positions``.
+
+    Positions outside [0, N−1] are clamped, i.e. the edge frames are repeated. Integer
+    positions return the frames exactly (no rounding drift at 50 fps).
+    """
+    sequence = np.asarray(sequence)
+    n = len(sequence)
+    positions = np.clip(np.asarray(positions, dtype=np.float64), 0, n - 1)
+    if n == 1:
+        return np.repeat(sequence, len(positions), axis=0)
+    lower = np.minimum(np.floor(positions).astype(np.int64), n - 2)
+    frac = (positions - lower).reshape(-1, *([1] * (sequence.ndim - 1)))
+    return sequence[lower] * (1 - frac) + sequence[lower + 1] * frac
+
+
+def resample_positions(frames: int, fps: float, target_fps: float) -> np.ndarray:
+    """Where the target-rate samples fall, in source frames (increasing, first 0, last T−1).
+
+    Samples are evenly spaced at the target rate except the last, which is pulled onto the
+    last source frame (a step shorter than one sample), so the clip is covered exactly and
+    mapping back never extrapolates.
+    """
+    if frames <= 1 or not (math.isfinite(fps) and fps > 0) or abs(fps - target_fps) < 1e-6:
+        return np.arange(frames, dtype=np.float64)
+    count = math.ceil((frames - 1) * target_fps / fps - 1e-6) + 1
+    positions = np.arange(count, dtype=np.float64) * fps / target_fps
+    positions[-1] = frames - 1
+    return positions
+
+
+def fill_missing(keypoints: np.ndarray) -> np.ndarray:
+    """Replace non-finite coordinates by linear interpolation over time (edges repeated).
+
+    The 2D stage already fills missed frames; this only guards the lifter from a stray NaN.
+    """
+    k = np.array(keypoints, dtype=np.float64)
+    if np.isfinite(k).all():
+        return k
+    flat = k.reshape(len(k), -1)
+    t = np.arange(len(k))
+    for c in range(flat.shape[1]):
+        ok = np.isfinite(flat[:, c])
+        flat[:, c] = np.interp(t, t[ok], flat[ok, c]) if ok.any() else 0.0
+    return flat.reshape(k.shape)
+
+
+def window_weights(frames: int) -> np.ndarray:
+    """Raised-cosine blending weight over one window: ≈1 in the middle, small but > 0 at ends.
+
+    With a hop of half a window, neighbouring weights sum to a constant, so blending is
+    a smooth cross-fade.
+    """
+    k = np.arange(frames, dtype=np.float64)
+    return np.sin(np.pi * (k + 0.5) / frames) ** 2
+
+
+def window_starts(length: int, frames: int, hop: int) -> np.ndarray:
+    """Start frames of windows of ``frames`` covering ``length`` ≥ ``frames`` frames."""
+    last = length - frames
+    starts = list(range(0, last, max(1, hop)))
+    starts.append(last)
+    return np.asarray(starts, dtype=np.int64)
+
+
+class Lifter:
+    """A loaded lifter that turns 2D pixel tracks of any length and rate into 3D.
+
+    Build it once (loading the checkpoint is the slow part) and call :meth:`lift` per
+    person and video. ``model`` may be any module with a ``cfg`` carrying ``frames``
+    (and optionally ``output``) mapping (B, F, 17, 2) → (B, F, 17, 3); tests use tiny ones.
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        device: str = "auto",
+        flip: bool = True,
+        batch: int = 16,
+        model: nn.Module | None = None,
+        training_fps: float | None = None,
+        hop: int | None = None,
+        autocast_dtype: torch.dtype | None = None,
+        fixed_bones: bool = True,
+    ) -> None:
+        self.device = pick_device(device)
+        self.meta: dict = {}
+        self.weights: Path | None = None
+        if model is None:
+            model, self.meta, self.weights = _load_weights(weights)
+        self.model = model.to(self.device).eval()
+        self.frames = int(model.cfg.frames)
+        self.seq2frame = getattr(model.cfg, "output", "seq2seq") == "seq2frame"
+        self.flip = flip
+        self.batch = max(1, int(batch))
+        self.hop = max(1, int(hop) if hop else self.frames // 2)
+        meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
+        self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
+        self.autocast_dtype = autocast_dtype
+        self.fixed_bones = fixed_bones
+
+    @property
+    def name(self) -> str:
+        """What to report as the weights used (file name, or the model's config name)."""
+        if self.weights is not None:
+            return self.weights.name
+        return str(getattr(self.model.cfg, "name", type(self.model).__name__))
+
+    def lift(
+        self,
+        keypoints_2d: np.ndarray,
+        width: float,
+        height: float,
+        fps: float,
+        progress: Callable[[int], None] | None = None,
+    ) -> np.ndarray:
+        """(T, 17, 2) pixels → (T, 17, 3) root-relative metres in camera axes (float32).
+
+        ``progress`` is called with the number of windows each forward pass finished.
+        """
+        k = np.asarray(keypoints_2d)
+        if k.ndim != 3 or k.shape[1:] != (17, 2):
+            raise ValueError(f"expected (T, 17, 2) keypoints, got {k.shape}")
+        t = len(k)
+        if t == 0:
+            return np.zeros((0, 17, 3), dtype=np.float32)
+        x = normalize_2d(fill_missing(k), width, height).astype(np.float32)
+        positions = resample_positions(t, fps, self.training_fps)
+        resampled = sample_frames(x, positions).astype(np.float32)
+        pose = self._root_relative(resampled, progress)
+        if len(positions) != t or not np.array_equal(positions, np.arange(t)):
+            # Where each video frame falls in the resampled sequence (i·50/fps but for the
+            # shortened last step), then linear interpolation of the 3D there. The bones
+            # are fitted after this, as interpolating between two poses shortens them.
+            back = np.interp(np.arange(t), positions, np.arange(len(positions)))
+            pose = sample_frames(pose, back)
+        return self._bones(pose).astype(np.float32)
+
+    def count_windows(self, frames: int, fps: float) -> int:
+        """How many windows :meth:`lift` runs for a clip (for progress bars)."""
+        n = len(resample_positions(frames, fps, self.training_fps))
+        if self.seq2frame:
+            return n
+        return 1 if n <= self.frames else len(window_starts(n, self.frames, self.hop))
+
+    def lift_normalised(
+        self, x: np.ndarray, progress: Callable[[int], None] | None = None
+    ) -> np.ndarray:
+        """(L, 17, 2) normalised 2D at the training rate → (L, 17, 3) root-relative 3D."""
+        return self._bones(self._root_relative(x, progress))
+
+    def _bones(self, pose: np.ndarray) -> np.ndarray:
+        """One length per bone over the sequence, unless ``fixed_bones`` is off."""
+        return fix_bone_lengths(pose) if self.fixed_bones else pose
+
+    def _root_relative(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        """The network's 3D with the root joint moved to the origin."""
+        pose = self._network_pose(x, progress)
+        return pose - pose[:, ROOT : ROOT + 1]
+
+    def _network_pose(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
+        """The network's 3D for every frame of ``x``: one window per frame, or blended windows."""
+        length, f = len(x), self.frames
+        if self.seq2frame:
+            padded = np.concatenate([np.repeat(x[:1], f // 2, 0), x,
+                                     np.repeat(x[-1:], f - 1 - f // 2, 0)])  # fmt: skip
+            return np.concatenate(list(self._run(padded, np.arange(length), progress)))[:, 0]
+        left = max(0, (f - length) // 2)
+        right = max(0, f - length - left)
+        padded = np.concatenate([np.repeat(x[:1], left, 0), x, np.repeat(x[-1:], right, 0)])
+        starts = window_starts(len(padded), f, self.hop)
+        weight = window_weights(f)[:, None, None]
+        total = np.zeros((len(padded), 17, 3))
+        norm = np.zeros((len(padded), 1, 1))
+        done = 0
+        for out in self._run(padded, starts, progress):
+            for y, s in zip(out, starts[done : done + len(out)], strict=True):
+                total[s : s + f] += weight * y
+                norm[s : s + f] += weight
+            done += len(out)
+        return (total / norm)[left : left + length]
+
+    def _run(
+        self, padded: np.ndarray, starts: np.ndarray, progress: Callable[[int], None] | None
+    ) -> Iterator[np.ndarray]:
+        """Yield network outputs (n, F or 1, 17, 3) for windows at ``starts``, batched."""
+        f = self.frames
+        offsets = np.arange(f)
+        for i in range(0, len(starts), self.batch):
+            chunk = padded[starts[i : i + self.batch, None] + offsets]  # (n, F, 17, 2)
+            yield self._forward(chunk)
+            if progress is not None:
+                progress(len(chunk))
+
+    def _forward(self, windows: np.ndarray) -> np.ndarray:
+        """One batched pass, with the mirrored copy in the same batch when flipping."""
+        n = len(windows)
+        if self.flip:
+            windows = np.concatenate([windows, flip_pose(windows)])
+        x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
+        with torch.inference_mode():
+            if self.autocast_dtype is not None:
+                with torch.autocast(self.device.type, dtype=self.autocast_dtype):
+                    y = self.model(x)
+            else:
+                y = self.model(x)
+        y = y.float().cpu().numpy().astype(np.float64)
+        if not self.flip:
+            return y
+        return 0.5 * (y[:n] + flip_pose(y[n:]))
+
+
+def _load_weights(weights: str | os.PathLike | None) -> tuple[nn.Module, dict, Path]:
+    """Load a checkpoint by name or path, turning every failure into one clear line."""
+    import models
+
+    try:
+        path = models.default_weights() if weights is None else models.resolve_weights(weights)
+    except FileNotFoundError as exc:
+        what = "the default lifter weights" if weights is None else f"lifter weights {weights!r}"
+        raise HotPoseError(
+            f"cannot find {what} (looked in {models.weights_dir()}); pass --weights NAME_OR_PATH "
+            "or train them with `hot-pose train`"
+        ) from exc
+    try:
+        model, meta = models.load_checkpoint(path, map_location="cpu")
+    except Exception as exc:  # a truncated or foreign file: say which one
+        raise HotPoseError(f"cannot load lifter weights {path}: {exc}") from exc
+    return model, meta, Path(path)

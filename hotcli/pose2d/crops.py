@@ -1,0 +1,97 @@
+"""Where the pose network looks in a frame: the whole frame, overlapping tiles, crops.
+
+Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d.tracking`:
+
+- :func:`tile_windows`: a grid of overlapping windows over the frame. A person 60 px tall
+  in a 768-px-wide frame is about 50 px at a 640-px detection size, too small for YOLO; in
+  a 2 × 2 tiling the same person is magnified by about 1.4 before detection.
+- :func:`crop_window`: a square around a tracked person, with a margin for the motion
+  until the next frame. The network then runs on that crop at a small size (384 px): less
+  work than the whole frame, and a small person is magnified instead of shrunk.
+- :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
+  windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
+- :func:`best_match`: the detection in a crop that is the person the crop was made for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """Areas (N,) of boxes (N, 4) xyxy; 0 for empty ones."""
+    return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(boxes[:, 3] - boxes[:, 1], 0, None)
+
+
+def intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection areas (N, M) of boxes a (N, 4) and b (M, 4)."""
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    return np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union (N, M) of boxes a (N, 4) and b (M, 4)."""
+    inter = intersections(a, b)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def tile_windows(width: int, height: int, grid: tuple[int, int] = (2, 2),
+                 overlap: float = 0.25) -> np.ndarray:  # fmt: skip
+    """(cols × rows, 4) integer xyxy windows covering a ``width`` × ``height`` frame.
+
+    Neighbouring windows share ``overlap`` of a window's side, so a person cut by one
+    window's edge is whole in its neighbour (when no taller than the overlap).
+    """
+    cols, rows = grid
+    out = []
+    for n, size in ((cols, width), (rows, height)):
+        side = size / (n - (n - 1) * overlap) if n > 1 else size
+        starts = [round(i * side * (1 - overlap)) for i in range(n)]
+        out.append([(s, min(size, round(s + side))) for s in starts])
+    return np.array([[x0, y0, x1, y1] for (y0, y1) in out[1] for (x0, x1) in out[0]], int)
+
+
+def crop_window(box: np.ndarray, width: int, height: int, margin: float = 1.5,
+                min_side: float = 64.0) -> np.ndarray:  # fmt: skip
+    """A square integer xyxy window around ``box`` (4,), ``margin`` × its longer side.
+
+    Shifted to stay inside the frame where it fits; clipped to the frame where it does not.
+    """
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    side = max(box[2] - box[0], box[3] - box[1], 0.0) * margin
+    side = min(max(side, min_side), max(width, height))
+    x0 = float(np.clip(cx - side / 2, 0, max(width - side, 0)))
+    y0 = float(np.clip(cy - side / 2, 0, max(height - side, 0)))
+    x1, y1 = min(x0 + side, width), min(y0 + side, height)
+    return np.array([round(x0), round(y0), round(x1), round(y1)], int)
+
+
+def dedupe(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.6) -> np.ndarray:
+    """Indices of boxes kept, best score first: a box is dropped when another kept box
+    covers ``overlap`` of the smaller one's area (intersection over the smaller area, so a
+    half person cut at a tile's edge goes with the whole one, unlike plain IoU)."""
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    if not len(order):
+        return order.astype(int)
+    inter = intersections(boxes, boxes)
+    area = box_area(boxes)
+    smaller = np.minimum(area[:, None], area[None, :])
+    covered = inter >= overlap * np.maximum(smaller, 1e-9)
+    keep: list[int] = []
+    for i in order:
+        if not any(covered[i, k] for k in keep):
+            keep.append(int(i))
+    return np.array(keep, int)
+
+
+def best_match(boxes: np.ndarray, expected: np.ndarray, min_iou: float = 0.3) -> int | None:
+    """Index of the box (N, 4) overlapping ``expected`` (4,) most, or None below ``min_iou``."""
+    if not len(boxes):
+        return None
+    overlaps = iou(boxes, expected[None])[:, 0]
+    best = int(np.argmax(overlaps))
+    return best if overlaps[best] >= min_iou else None

