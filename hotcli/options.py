@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hotcli.errors import HotPoseError
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
+POSE_BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
 
 
 def positive_int(text: str) -> int:
@@ -30,7 +31,7 @@ def non_negative_int(text: str) -> int:
 DEFAULT_POSE_MODEL = "yolo11n-pose.pt"  # Ultralytics' name; found offline by hotcli.pose2d.tracking
 
 
-@dataclass
+@dataclass(frozen=True)
 class RenderOptions:
     """How the rendered video looks; the defaults suit most clips.
 
@@ -105,19 +106,20 @@ class Pose2DOptions:
         return cls(imgsz=imgsz, detect_every=1, crop_size=0, tiles="off")
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunOptions:
-    """Everything that shapes one video's processing (the CLI's options, minus the inputs)."""
+    """How a :class:`hotcli.api.HotPose` finds, lifts and places people (the CLI's options
+    for the 2D stage, the lifter and the scene). Which person to lift is chosen per call
+    (:meth:`hotcli.api.HotPose.predict`), which files to write per save
+    (:class:`SaveOptions`)."""
 
     pose_model: str = DEFAULT_POSE_MODEL
     pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
-    imgsz: int = 640
+    imgsz: int = Pose2DOptions.imgsz
     detect_every: int = Pose2DOptions.detect_every
     crop_size: int = Pose2DOptions.crop_size
     tiles: str = Pose2DOptions.tiles
     tracker: str = "bytetrack.yaml"
-    person: int | None = None
-    all_persons: bool = False
     min_frames: int = 10
     weights: str | None = None  # None: models.default_weights()
     device: str = "auto"
@@ -129,16 +131,24 @@ class RunOptions:
     )
     foot_lock: bool = True  # pin feet during contacts (hotcli.scene.feet.lock_feet)
     batch: int = 16
-    quiet: bool = False
-    render: bool = True
-    layout: str = "side"
-    view_azimuth: float = RenderOptions.view_azimuth
-    view_elevation: float = RenderOptions.view_elevation
-    trail: int = RenderOptions.trail
-    gif: bool = False
-    plot: bool = False
-    bvh: bool = False  # also write <stem>.bvh (hotcli.formats.bvh)
-    bvh_scale: float = 100.0  # BVH units per metre: centimetres
+
+    def __post_init__(self) -> None:
+        if self.pose_backend not in POSE_BACKENDS:
+            raise HotPoseError(
+                f"unknown pose backend {self.pose_backend!r}: choose one of "
+                + ", ".join(POSE_BACKENDS)
+            )
+        if self.min_frames < 1 or self.batch < 1:
+            raise HotPoseError("min_frames and batch must be 1 or more")
+        if self.focal_length is not None and self.fov is not None:
+            raise HotPoseError("give the focal length or the field of view, not both")
+        if self.focal_length is not None and not (0 < self.focal_length < math.inf):
+            raise HotPoseError(f"the focal length must be a positive number of pixels, "
+                               f"got {self.focal_length}")  # fmt: skip
+        if self.fov is not None and self.fov != "auto" and not 0 < float(self.fov) < 180:
+            raise HotPoseError(f"the field of view must be between 0 and 180 degrees or 'auto', "
+                               f"got {self.fov}")  # fmt: skip
+        _ = self.pose2d  # validates the 2D search options
 
     @property
     def pose2d(self) -> Pose2DOptions:
@@ -147,5 +157,37 @@ class RunOptions:
     @classmethod
     def from_args(cls, args: object) -> RunOptions:
         """Pick the fields from an argparse namespace (unknown attributes are ignored)."""
-        values = {k: getattr(args, k) for k in cls.__dataclass_fields__ if hasattr(args, k)}
-        return cls(**values)
+        return cls(**_fields_from(cls, args))
+
+
+@dataclass(frozen=True)
+class SaveOptions:
+    """Which files :meth:`hotcli.api.VideoResult.save` writes besides the pose files and
+    ``summary.json``: the rendered video (``render=None``: none), a GIF preview of it, the
+    joint-angle plot, BVH animation files (``bvh_scale`` units per metre)."""
+
+    render: RenderOptions | None = RenderOptions()
+    gif: bool = False
+    plot: bool = False
+    bvh: bool = False
+    bvh_scale: float = 100.0  # centimetres
+
+    def __post_init__(self) -> None:
+        if self.render is not None:
+            self.render.validate()
+        if self.gif and self.render is None:
+            raise HotPoseError("the GIF preview is made from the rendered video: drop --no-render")
+        if not 0 < self.bvh_scale < math.inf:
+            raise HotPoseError(f"the BVH scale must be a positive number, got {self.bvh_scale}")
+
+    @classmethod
+    def from_args(cls, args: object) -> SaveOptions:
+        """``--no-render``, ``--layout`` … ``--trail``, ``--gif``, ``--plot``, ``--bvh``."""
+        render = RenderOptions(**_fields_from(RenderOptions, args))
+        fields = _fields_from(cls, args)
+        fields["render"] = render if getattr(args, "render", True) else None
+        return cls(**fields)
+
+
+def _fields_from(cls: type, args: object) -> dict:
+    return {k: getattr(args, k) for k in cls.__dataclass_fields__ if hasattr(args, k)}

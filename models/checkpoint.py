@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -15,9 +16,13 @@ DEFAULT_WEIGHTS = "hot_mixste_xs_h36m"
 
 
 def weights_dir() -> Path:
-    """``$HOT_POSE_WEIGHTS_DIR`` or the repository's ``weights/`` folder."""
+    """``$HOT_POSE_WEIGHTS_DIR``, else the shipped checkpoints' folder.
+
+    They are package data (``models.weights``, the folder ``weights/`` of the source tree),
+    so a wheel finds them where pip put them and an editable install in the checkout.
+    """
     env = os.environ.get("HOT_POSE_WEIGHTS_DIR")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "weights"
+    return Path(env) if env else Path(str(resources.files("models.weights")))
 
 
 def resolve_weights(name_or_path: str | os.PathLike) -> Path:

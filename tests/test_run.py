@@ -23,9 +23,10 @@ import torch
 from hotcli.cli import main as cli
 from hotcli.errors import HotPoseError
 from hotcli.formats import outputs
+from hotcli.formats.outputs import prepare_output_dir
 from hotcli.lifting.lifter import Lifter, PersonMotion
 from hotcli.lifting.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
-from hotcli.pipeline import closing_line, prepare_output_dir
+from hotcli.pipeline import closing_line
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIP = ROOT / "examples" / "dancer.mp4"

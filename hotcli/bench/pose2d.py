@@ -102,7 +102,7 @@ def main_person_3d(per_frame: list[dict], lifter, info) -> np.ndarray | None:
         main = select_tracks(tracks)
     except HotPoseError:
         return None
-    person = lift_tracks(main, lifter, info, progress=False)[0]
+    person = lift_tracks(main, lifter, info.fps, info.width, info.height, progress=False)[0]
     return person.keypoints_3d - person.keypoints_3d[:, :1]
 
 

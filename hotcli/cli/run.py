@@ -20,7 +20,15 @@ import importlib.util
 from pathlib import Path
 
 from hotcli.errors import HotPoseError
-from hotcli.options import DEFAULT_POSE_MODEL, RunOptions, non_negative_int, positive_int
+from hotcli.options import (
+    DEFAULT_POSE_MODEL,
+    LAYOUTS,
+    RenderOptions,
+    RunOptions,
+    SaveOptions,
+    non_negative_int,
+    positive_int,
+)
 
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
@@ -38,7 +46,7 @@ def _fov(text: str) -> float | str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
-    d = RunOptions()
+    d, r = RunOptions(), RenderOptions()
     parser.add_argument(
         "inputs",
         nargs="+",
@@ -146,27 +154,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="only write the pose files, no video",
     )
-    g.add_argument("--layout", default=d.layout, choices=["side", "overlay", "3d"],
+    g.add_argument("--layout", default=r.layout, choices=LAYOUTS,
                    help="video beside the 3D view, 3D inset on the video, or 3D only "
                    "(default: %(default)s)")  # fmt: skip
     g.add_argument(
         "--view-azimuth",
         type=float,
-        default=d.view_azimuth,
+        default=r.view_azimuth,
         metavar="DEG",
         help="3D view's turn from the camera's viewpoint (default: %(default)s)",
     )
     g.add_argument(
         "--view-elevation",
         type=float,
-        default=d.view_elevation,
+        default=r.view_elevation,
         metavar="DEG",
         help="3D view's angle above the ground (default: %(default)s)",
     )
     g.add_argument(
         "--trail",
         type=non_negative_int,
-        default=d.trail,
+        default=r.trail,
         metavar="FRAMES",
         help="draw the last N frames' paths of wrists and ankles (default: off)",
     )
@@ -217,14 +225,40 @@ def is_single_video(inputs: list[str]) -> bool:
 
 
 def main(args: argparse.Namespace) -> int:
-    from hotcli.pipeline import process_video
-
     if is_single_video(args.inputs):
         video = Path(args.inputs[0])
-        out_dir = args.output_dir or DEFAULT_OUTPUT_ROOT / video.stem
-        process_video(video, out_dir, RunOptions.from_args(args))
+        run_one(video, args.output_dir or DEFAULT_OUTPUT_ROOT / video.stem, args)
         return 0
     batch = _batch_module()
     if batch is None:
         raise HotPoseError("folders, globs and several videos are not supported yet")
     return int(batch.run_batch(args) or 0)
+
+
+def run_one(video: Path, out_dir: Path, args: argparse.Namespace) -> dict:
+    """``HotPose(options).predict(video).save(out_dir)``, printing the closing line.
+
+    The output folder is checked before the work starts (an unwritable one fails at
+    once) and removed again when this call created it and the run fails before writing.
+    """
+    import shutil
+
+    from hotcli.api import HotPose
+    from hotcli.formats.outputs import prepare_output_dir
+    from hotcli.pipeline import closing_line
+
+    run, save = RunOptions.from_args(args), SaveOptions.from_args(args)
+    created = prepare_output_dir(out_dir)
+    try:
+        result = HotPose.from_options(run).predict(
+            video, person=args.person, all_persons=args.all_persons, progress=not args.quiet
+        )
+        summary = result.save(out_dir, save, progress=not args.quiet)
+    except BaseException:
+        if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    if not args.quiet:
+        print(closing_line(video.stem, result.frames, summary["timings_s"]))
+        print(f"results in {out_dir}")
+    return summary

@@ -41,6 +41,7 @@ from typing import IO, Any
 
 import numpy as np
 
+from hotcli.errors import HotPoseError
 from hotcli.lifting.lifter import PersonMotion
 from hotcli.lifting.skeleton import H36M_JOINTS, H36M_PARENTS
 
@@ -51,6 +52,23 @@ POSES_STEM = "poses"
 def is_complete(out_dir: str | os.PathLike) -> bool:
     """True when ``out_dir`` holds a finished result (``summary.json`` is written last)."""
     return (Path(out_dir) / SUMMARY_NAME).is_file()
+
+
+def prepare_output_dir(out_dir: Path) -> bool:
+    """Create ``out_dir`` if needed, prove it is writable, drop a stale ``summary.json``.
+
+    Returns whether the folder was created here (so a failed run can remove it again).
+    """
+    created = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".hot-pose-write-test."):
+            pass
+        (out_dir / SUMMARY_NAME).unlink(missing_ok=True)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise HotPoseError(f"cannot write to the output folder {out_dir}: {reason}") from None
+    return created
 
 
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:

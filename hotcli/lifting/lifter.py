@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +58,12 @@ class PersonMotion:
     interpolated: np.ndarray  # (T,) bool: filled in because the person was not detected
     keypoints_3d: np.ndarray  # (T, 17, 3) root-relative metres, camera axes
     keypoints_3d_world: np.ndarray  # (T, 17, 3) world frame: z up, ground at z = 0
-    extra: dict = field(default_factory=dict)
     # Placed in the scene (hotcli.scene.world); None for motion that was not placed.
     present: np.ndarray | None = None  # (T,) bool: in view (detected or a bridged gap)
     root_camera: np.ndarray | None = None  # (T, 3) pelvis in camera coordinates, metres
     keypoints_3d_camera: np.ndarray | None = None  # (T, 17, 3) absolute camera coordinates
     foot_contact: np.ndarray | None = None  # (T, 2) bool: left, right foot down
+    foot_skate_mm: tuple[float, float] | None = None  # mean foot skate before, after the lock
 
     @property
     def frames(self) -> int:

@@ -16,6 +16,7 @@ Works unchanged on any file of the same layout (other subjects, same keys and ca
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import defaultdict
 from dataclasses import replace
@@ -43,7 +44,10 @@ METRICS = {
     "accel_error_mm": accel_error,
 }
 
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "h36m"
+#: Where ``h36m_3d.npz`` and ``cameras.json`` are looked for unless ``--data``/``--cameras``
+#: say: ``$HOT_POSE_DATA``, else ``../shared/data/h36m`` from the current folder (the
+#: development checkout's layout). Never relative to the installed package.
+DEFAULT_DATA = Path(os.environ.get("HOT_POSE_DATA", "../shared/data/h36m"))
 
 
 def evaluate(

@@ -1,0 +1,1 @@
+"""The shipped lifter checkpoints, installed as package data ``models.weights``."""
