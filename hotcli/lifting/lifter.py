@@ -159,7 +159,7 @@ class Lifter:
         self.meta: dict = {}
         self.weights: Path | None = None
         if model is None:
-            model, self.meta, self.weights = _load_weights(weights)
+            model, self.meta, self.weights = load_weights(weights)
         self.model = model.to(self.device).eval()
         self.frames = int(model.cfg.frames)
         self.seq2frame = getattr(model.cfg, "output", "seq2seq") == "seq2frame"
@@ -282,8 +282,11 @@ class Lifter:
         return 0.5 * (y[:n] + flip_pose(y[n:]))
 
 
-def _load_weights(weights: str | os.PathLike | None) -> tuple[nn.Module, dict, Path]:
-    """Load a checkpoint by name or path, turning every failure into one clear line."""
+def load_weights(weights: str | os.PathLike | None) -> tuple[nn.Module, dict, Path]:
+    """A checkpoint by name or path (None: the default) on the CPU: model, meta, file.
+
+    What :class:`Lifter` and ``hot-pose eval`` load weights with; every failure is one line.
+    """
     import models
 
     try:

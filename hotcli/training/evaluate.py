@@ -28,7 +28,7 @@ import torch
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
-from hotcli.lifting.lifter import TRAINING_FPS, Lifter
+from hotcli.lifting.lifter import TRAINING_FPS, Lifter, load_weights
 from hotcli.lifting.skeleton import fix_bone_lengths
 from hotcli.pose2d.layouts import LAYOUTS
 from hotcli.scene.camera import denormalize_2d, normalize_2d
@@ -227,17 +227,12 @@ def trained_on(meta: dict) -> set[str]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from models import default_weights, load_checkpoint
-
     for path in (args.data, args.cameras, args.keypoints_2d):
         if path is not None and not Path(path).is_file():
             raise HotPoseError(f"{path} not found")
     subjects = args.subjects.split(",") if args.subjects else None
     device = pick_device(args.device)
-    try:
-        model, meta = load_checkpoint(args.weights or default_weights(), map_location=device)
-    except FileNotFoundError as exc:
-        raise HotPoseError(str(exc)) from None
+    model, meta, weights = load_weights(args.weights)  # as hot-pose VIDEO loads them
     model.to(device)
     seqs = load_sequences(args.data, args.cameras, subjects, args.keypoints_2d, args.layout)
     torch.set_num_threads(usable_cpus())
@@ -253,7 +248,7 @@ def main(args: argparse.Namespace) -> int:
         world=args.world,
     )
     result.update(
-        weights=str(args.weights or default_weights()),
+        weights=str(weights),
         flip=not args.no_flip,
         noise=args.noise,
         keypoints_2d=str(args.keypoints_2d) if args.keypoints_2d else "projected 3D",
