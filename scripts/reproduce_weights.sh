@@ -33,41 +33,29 @@ HALVED_2D=(--noise 0.005 --jitter 0.0025 --bad-joints 0.005 --scale-shift 0.025)
 hot-pose train --config hot_mixste_xs --epochs 24 --max-steps 955 --batch 16 --lr 1e-3 \
     --clip-stride 100 --bone-scale 0 --seed 0 --precision bf16 --out "$RUNS/stage1"
 
-# Stages 2-7 (epochs 6-49): warm restarts at falling learning rates, fp32.
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage1/best.pt" --epochs 7 --batch 8 \
-    --lr 1e-3 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 1 \
-    --precision fp32 --out "$RUNS/stage2"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage2/best.pt" --epochs 8 --batch 8 \
-    --lr 7e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 2 \
-    --precision fp32 --out "$RUNS/stage3"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage3/best.pt" --epochs 8 --batch 8 \
-    --lr 5e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 3 \
-    --precision fp32 --out "$RUNS/stage4"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage4/best.pt" --epochs 7 --batch 8 \
-    --lr 4e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 4 \
-    --precision fp32 --out "$RUNS/stage5"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage5/best.pt" --epochs 7 --batch 8 \
-    --lr 3e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 6 \
-    --precision fp32 --out "$RUNS/stage6"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage6/best.pt" --epochs 7 --batch 8 \
-    --lr 2.5e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0 --seed 8 \
-    --precision fp32 --out "$RUNS/stage7"
+# Stages 2-7 (epochs 6-49): warm restarts at falling learning rates, fp32, batch 8.
+# Each row: stage, epochs, peak learning rate, seed; each stage starts from the one before.
+for row in "2 7 1e-3 1" "3 8 7e-4 2" "4 8 5e-4 3" "5 7 4e-4 4" "6 7 3e-4 6" "7 7 2.5e-4 8"; do
+    read -r stage epochs lr seed <<<"$row"
+    hot-pose train --config hot_mixste_xs --init "$RUNS/stage$((stage - 1))/best.pt" \
+        --epochs "$epochs" --batch 8 --lr "$lr" --warmup 100 --clip-stride 50 \
+        --virtual-cameras 0.3 --bone-scale 0 --seed "$seed" --precision fp32 \
+        --out "$RUNS/stage$stage"
+done
 
 # Stage 8 (epochs 50-56): other body proportions, bf16.
 hot-pose train --config hot_mixste_xs --init "$RUNS/stage7/best.pt" --epochs 7 --batch 16 \
     --lr 4e-4 --warmup 100 --clip-stride 50 --virtual-cameras 0.3 --bone-scale 0.1 --seed 10 \
     --precision bf16 --out "$RUNS/stage8"
 
-# Stages 9-11 (epochs 57-70): halved 2D corruptions, 10 % virtual cameras.
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage8/best.pt" --epochs 4 --batch 16 \
-    --lr 1.5e-4 --warmup 50 --clip-stride 50 --virtual-cameras 0.1 "${HALVED_2D[@]}" \
-    --bone-scale 0.1 --seed 11 --precision bf16 --out "$RUNS/stage9"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage9/best.pt" --epochs 6 --batch 16 \
-    --lr 1.2e-4 --warmup 50 --clip-stride 50 --virtual-cameras 0.1 "${HALVED_2D[@]}" \
-    --bone-scale 0.1 --seed 13 --precision bf16 --out "$RUNS/stage10"
-hot-pose train --config hot_mixste_xs --init "$RUNS/stage10/best.pt" --epochs 4 --batch 16 \
-    --lr 8e-5 --warmup 50 --clip-stride 50 --virtual-cameras 0.1 "${HALVED_2D[@]}" \
-    --bone-scale 0.1 --seed 15 --precision bf16 --out "$RUNS/stage11"
+# Stages 9-11 (epochs 57-70): halved 2D corruptions, 10 % virtual cameras (rows as above).
+for row in "9 4 1.5e-4 11" "10 6 1.2e-4 13" "11 4 8e-5 15"; do
+    read -r stage epochs lr seed <<<"$row"
+    hot-pose train --config hot_mixste_xs --init "$RUNS/stage$((stage - 1))/best.pt" \
+        --epochs "$epochs" --batch 16 --lr "$lr" --warmup 50 --clip-stride 50 \
+        --virtual-cameras 0.1 "${HALVED_2D[@]}" --bone-scale 0.1 --seed "$seed" \
+        --precision bf16 --out "$RUNS/stage$stage"
+done
 
 # Stage 13 (epochs 73-79), on the GPU: batches of 64, five times the clip starts per epoch.
 hot-pose train --config hot_mixste_xs --init "$RUNS/stage11/best.pt" --epochs 7 --batch 64 \

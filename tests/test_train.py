@@ -186,22 +186,36 @@ def test_bad_training_options_are_one_line_errors(tmp_path, capsys):
     assert "trained as hot_mixste_tiny" in capsys.readouterr().err
 
 
-def reproduce_commands() -> list[list[str]]:
-    """The ``hot-pose train`` arguments of scripts/reproduce_weights.sh, stage by stage."""
-    import re
-    import shlex
+def reproduce_commands(tmp_path) -> list[list[str]]:
+    """What scripts/reproduce_weights.sh runs: each ``hot-pose`` call's arguments, in order
+    (the script runs under bash with ``hot-pose`` and ``cp`` replaced by recorders)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
 
     from tests.conftest import ROOT
 
-    text = (ROOT / "scripts" / "reproduce_weights.sh").read_text().replace("\\\n", " ")
-    halved = re.search(r"^HALVED_2D=\((.*)\)$", text, re.MULTILINE).group(1)
-    text = text.replace('"${HALVED_2D[@]}"', halved).replace("$RUNS", "runs")
-    lines = [shlex.split(line) for line in text.splitlines() if line.startswith("hot-pose ")]
-    assert all(argv[:2] == ["hot-pose", "train"] for argv in lines)
-    return [argv[2:] for argv in lines]
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "hot-pose").write_text(
+        '#!/bin/sh\nfor a in "$@"; do printf "%s\\037" "$a"; done >> "$CALLS"; echo >> "$CALLS"\n'
+    )
+    (fake / "cp").write_text("#!/bin/sh\n")
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    calls = tmp_path / "calls"
+    path = f"{fake}{os.pathsep}{os.environ['PATH']}"
+    env = os.environ | {"PATH": path, "CALLS": str(calls), "RUNS": "runs"}
+    script = ROOT / "scripts" / "reproduce_weights.sh"
+    subprocess.run(["bash", str(script)], env=env, check=True, stdout=subprocess.DEVNULL)
+    return [line.split("\037")[:-1] for line in calls.read_text().splitlines()]
 
 
-def test_the_reproduce_script_has_the_shipped_weights_settings_stage_by_stage():
+def test_the_reproduce_script_has_the_shipped_weights_settings_stage_by_stage(tmp_path):
     from dataclasses import asdict
 
     import pytest
@@ -213,7 +227,9 @@ def test_the_reproduce_script_has_the_shipped_weights_settings_stage_by_stage():
         pytest.skip("no shipped lifter checkpoint in weights/")
     parser = argparse.ArgumentParser()
     train_mod.add_arguments(parser)
-    stages = [parser.parse_args(argv) for argv in reproduce_commands()]
+    calls = reproduce_commands(tmp_path)
+    assert all(argv[0] == "train" for argv in calls)
+    stages = [parser.parse_args(argv[1:]) for argv in calls]
     # Each checkpoint's metadata holds the settings of its run and of every run before it.
     chain, meta = [], load_checkpoint("hot_mixste_xs_h36m")[1]
     while meta:
