@@ -405,16 +405,6 @@ def test_several_persons_get_their_own_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
-def test_failed_write_leaves_no_file(tmp_path):
-    def boom(f):
-        f.write(b"half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        outputs.write_atomic(tmp_path / "poses.npz", boom)
-    assert list(tmp_path.iterdir()) == []
-
-
 def test_a_new_run_first_removes_the_old_completion_mark(tmp_path):
     outputs.write_summary(tmp_path, {"frames": 1})
     assert prepare_output_dir(tmp_path) is False

@@ -428,7 +428,7 @@ def totals(rows: Sequence[dict], wall_seconds: float) -> dict:
 
 def write_summary(output_root: Path, rows: Sequence[dict], meta: dict) -> tuple[Path, Path]:
     """``batch_summary.csv`` and ``.json`` in ``output_root``, each written atomically."""
-    from hotcli.formats.outputs import write_atomic
+    from hotcli.atomic import write_atomic
 
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")

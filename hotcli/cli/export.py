@@ -27,10 +27,13 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
+from hotcli.atomic import atomic_path
 from hotcli.errors import HotPoseError, first_line
 from hotcli.pose2d.tracking import (
     DEFAULT_POSE_MODEL,
@@ -166,29 +169,35 @@ def export_pose_model(
     if not int8:
         return _export(source, fmt, imgsz, target, replace=True)
     frames = calibration_frames(calibration, calibration_size)
-    work = _work_dir(target)
-    try:
+    with _work_dir(target) as work, atomic_path(target) as tmp:
         float_model = _export(source, fmt, imgsz, work / "float_openvino_model", replace=True)
         try:
-            quantize_openvino(float_model, frames, work / target.name, imgsz)
+            quantize_openvino(float_model, frames, tmp, imgsz)
         except Exception as exc:  # noqa: BLE001 - NNCF's and OpenVINO's failures, one line
             reason = first_line(exc)
             raise HotPoseError(f"quantising {source} to int8 failed: {reason}") from None
-        if target.is_dir():
-            shutil.rmtree(target)
-        os.replace(work / target.name, target)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        _remove_folder(target)
     return target
 
 
-def _work_dir(target: Path) -> Path:
-    """A fresh temporary folder beside ``target``, where an export is assembled."""
+@contextmanager
+def _work_dir(target: Path) -> Iterator[Path]:
+    """A fresh temporary folder beside ``target`` where an export is assembled; removed after."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(dir=target.parent, prefix=".hot-pose-export-"))
+        work = Path(tempfile.mkdtemp(dir=target.parent, prefix=".hot-pose-export-"))
     except OSError as exc:
         raise HotPoseError(f"cannot write to {target.parent}: {exc.strerror or exc}") from None
+    try:
+        yield work
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _remove_folder(path: Path) -> None:
+    """Make way for a new export of the same name (a file is simply replaced by the rename)."""
+    if path.is_dir():
+        shutil.rmtree(path)
 
 
 def calibration_frames(videos: list[Path], n: int) -> list[np.ndarray]:
@@ -256,33 +265,27 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
 
     With ``replace=False`` an export that appeared meanwhile (another worker) is kept.
     """
-    work = _work_dir(target)
     try:
         from ultralytics import YOLO
 
-        weights = work / f"{target.stem if fmt == 'onnx' else source.stem}.pt"
-        shutil.copy2(source, weights)
-        options = {"format": fmt, "imgsz": imgsz or 640, "dynamic": imgsz is None}
-        if fmt == "onnx":  # simplifying needs onnxslim; without it Ultralytics would pip it
-            options["simplify"] = importlib.util.find_spec("onnxslim") is not None
-        with quiet_ultralytics():
-            made = YOLO(str(weights), task="pose").export(**options, verbose=False)
-        made = Path(made)
-        if replace and target.is_dir():
-            shutil.rmtree(target)
-        try:
-            os.rename(made, target)  # atomic; fails on an existing folder (or any, on Windows)
-        except OSError:
-            if not replace and target.exists():
-                return target
-            os.replace(made, target)
+        with _work_dir(target) as work, atomic_path(target) as tmp:
+            weights = work / f"{target.stem if fmt == 'onnx' else source.stem}.pt"
+            shutil.copy2(source, weights)
+            options = {"format": fmt, "imgsz": imgsz or 640, "dynamic": imgsz is None}
+            if fmt == "onnx":  # simplifying needs onnxslim; without it Ultralytics would pip it
+                options["simplify"] = importlib.util.find_spec("onnxslim") is not None
+            with quiet_ultralytics():
+                made = YOLO(str(weights), task="pose").export(**options, verbose=False)
+            os.replace(made, tmp)
+            if replace:
+                _remove_folder(target)
     except HotPoseError:
         raise
     except Exception as exc:  # noqa: BLE001 - the exporter's many failure modes, one line
+        if isinstance(exc, OSError) and not replace and target.exists():
+            return target  # another worker's export landed first: keep that one
         reason = first_line(exc)
         raise HotPoseError(f"exporting {source} to {fmt} failed: {reason}") from None
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return target
 
 

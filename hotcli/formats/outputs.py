@@ -34,13 +34,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from hotcli.atomic import write_atomic
 from hotcli.lifting.lifter import PersonMotion
 from hotcli.lifting.skeleton import H36M_JOINTS, H36M_PARENTS
 
@@ -51,21 +51,6 @@ POSES_STEM = "poses"
 def is_complete(out_dir: str | os.PathLike) -> bool:
     """True when ``out_dir`` holds a finished result (``summary.json`` is written last)."""
     return (Path(out_dir) / SUMMARY_NAME).is_file()
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write`` on a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json(path: Path, obj: Any) -> Path:

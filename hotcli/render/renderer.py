@@ -28,7 +28,6 @@ phone and 4K footage renders at a sensible speed; set it to ``None`` to keep eve
 from __future__ import annotations
 
 import math
-import os
 import tempfile
 import time
 from collections.abc import Iterable, Sequence
@@ -40,6 +39,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from hotcli.atomic import atomic_path
 from hotcli.errors import HotPoseError
 from hotcli.formats.video import VideoInfo, VideoWriter, iter_frames, probe
 from hotcli.lifting.upright import upright
@@ -208,13 +208,6 @@ def render_video(
             writer.write(composer.compose(frame, t))
 
 
-def _replace_when_done(path: Path, suffix: str) -> tuple[Path, Path]:
-    """A temporary name beside ``path`` (same folder, so the final rename is atomic)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.stem}.partial{suffix}"), path
-
-
 def write_gif(
     video: Path,
     gif_path: Path,
@@ -248,12 +241,9 @@ def write_gif(
         images.append(cv2.cvtColor(small, cv2.COLOR_BGR2RGB))
     if not images:
         raise HotPoseError(f"{video}: no frames to put in a GIF")
-    tmp, final = _replace_when_done(gif_path, ".gif")
-    try:
+    Path(gif_path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(gif_path) as tmp:
         iio.imwrite(tmp, np.stack(images), extension=".gif", duration=round(1000 / fps), loop=0)
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 # Flexion angles plotted per side: (name, right joints, left joints). Knee and elbow are
@@ -360,12 +350,9 @@ def plot_motion(
         axes[-1][col].set_xlabel("time (s)")
     if any_marked:
         fig.suptitle("grey: frames filled in (person not detected)", fontsize=8, color="0.4")
-    tmp, final = _replace_when_done(out_path, ".png")
-    try:
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out_path) as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _shade(ax: Any, time_s: np.ndarray, interpolated: np.ndarray) -> None:

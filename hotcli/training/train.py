@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hotcli.atomic import atomic_path
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.options import positive_int
@@ -362,20 +362,17 @@ def main(args: argparse.Namespace) -> int:
             best = chosen if val_seqs else best
             scores = {"val_mpjpe_mm": val, "val_det_mpjpe_mm": val_det}
             save_checkpoint(args.out / "best.pt", model, {**meta, "epoch": epoch + 1, **scores})
-        tmp = last.with_name("last.pt.tmp")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "epoch": epoch + 1,
-                "step": step,
-                "best": best,
-                "torch_rng": torch.get_rng_state(),
-                "config": cfg.to_dict(),
-            },
-            tmp,
-        )
-        os.replace(tmp, last)
+        state = {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "epoch": epoch + 1,
+            "step": step,
+            "best": best,
+            "torch_rng": torch.get_rng_state(),
+            "config": cfg.to_dict(),
+        }
+        with atomic_path(last) as tmp:
+            torch.save(state, tmp)
         on_detections = f", on detections {val_det:.1f} mm" if val_on_detections else ""
         print(
             f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm"
