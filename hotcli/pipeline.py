@@ -364,7 +364,8 @@ def render_outputs(
 
     ``camera_height`` (metres) shows the 3D panel as one scene (persons in one world frame).
     """
-    from hotcli.render.renderer import plot_motion, render_video, write_gif
+    from hotcli.render.plots import plot_motion
+    from hotcli.render.renderer import render_video, write_gif
 
     render_options = RenderOptions(
         layout=options.layout, view_azimuth=options.view_azimuth,

@@ -167,7 +167,7 @@ def main(args: argparse.Namespace) -> int:
                                args.max_frames)  # fmt: skip
         print_rows(args.keypoints, rows)
     elif args.render:
-        from hotcli.render.renderer import bench_render, print_render_table
+        from hotcli.bench.render import bench_render, print_render_table
 
         rows = bench_render(frames=args.frames)
         print_render_table(rows)
