@@ -81,7 +81,7 @@ def load_models(options: RunOptions) -> Models:
                     batch=options.batch, fixed_bones=options.fixed_bones)  # fmt: skip
     path = resolve_pose_model(options.pose_model)
     if options.pose_backend != "pytorch" and lifter.device.type == "cpu":
-        from hotcli.cli.export import openvino_pose_model
+        from hotcli.pose2d.export import openvino_pose_model
 
         exported = openvino_pose_model(path) if isinstance(path, Path) else None
         if exported is None and options.pose_backend == "openvino":
