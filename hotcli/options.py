@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 from hotcli.errors import HotPoseError
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
+#: Where results go unless ``--output-dir`` says otherwise: a folder per video in it.
+DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
 
 def positive_int(text: str) -> int:

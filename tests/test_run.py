@@ -352,14 +352,6 @@ def test_missing_lifter_weights(capsys, tmp_path):
     expect_error(capsys, argv, "lifter weights")
 
 
-def test_folder_input_needs_batch_support(capsys, tmp_path):
-    import importlib.util
-
-    if importlib.util.find_spec("hotcli.cli.batch") is not None:
-        pytest.skip("hotcli.cli.batch handles folders (tested there)")
-    expect_error(capsys, [str(tmp_path)], "not supported")
-
-
 def test_bad_option_values_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["x.mp4", "--batch", "0"])

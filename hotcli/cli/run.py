@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import argparse
 import glob
-import importlib
-import importlib.util
 from pathlib import Path
 
-from hotcli.errors import HotPoseError
-from hotcli.options import DEFAULT_POSE_MODEL, RunOptions, non_negative_int, positive_int
-
-DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
+from hotcli.cli import batch
+from hotcli.options import (
+    DEFAULT_OUTPUT_ROOT,
+    DEFAULT_POSE_MODEL,
+    RunOptions,
+    non_negative_int,
+    positive_int,
+)
 
 
 def _positive_float(text: str) -> float:
@@ -188,24 +190,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars and no closing line"
     )
-    _add_batch_arguments(parser)
-
-
-def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options for folders and several videos (--recursive, --overwrite, --workers, --ray).
-
-    They belong to ``hotcli.cli.batch``, which adds them with its own ``add_arguments(parser)``
-    when it is installed; nothing else here needs to change.
-    """
-    batch = _batch_module()
-    if batch is not None:
-        batch.add_arguments(parser.add_argument_group("several videos"))
-
-
-def _batch_module():
-    if importlib.util.find_spec("hotcli.cli.batch") is None:
-        return None
-    return importlib.import_module("hotcli.cli.batch")
+    batch.add_arguments(parser.add_argument_group("several videos"))
 
 
 def is_single_video(inputs: list[str]) -> bool:
@@ -224,7 +209,4 @@ def main(args: argparse.Namespace) -> int:
         out_dir = args.output_dir or DEFAULT_OUTPUT_ROOT / video.stem
         process_video(video, out_dir, RunOptions.from_args(args))
         return 0
-    batch = _batch_module()
-    if batch is None:
-        raise HotPoseError("folders, globs and several videos are not supported yet")
-    return int(batch.run_batch(args) or 0)
+    return batch.run_batch(args)

@@ -20,11 +20,12 @@ import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from hotcli.cli.batch import INTERRUPTED, Job, make_row, process_job
+from hotcli.batch.discover import Job
+from hotcli.batch.pool import interrupted_row, process_in_worker
+from hotcli.batch.report import FAILED, make_row
 from hotcli.errors import HotPoseError, first_line
 
 CPUS_PER_TASK = 1
-_models_cache: dict = {}
 
 
 def _import_ray():
@@ -38,24 +39,16 @@ def _import_ray():
 
 
 def _video_task(job: Job, options_fields: dict) -> dict:
-    """Runs in a Ray worker: one video, with the models cached in the worker process."""
+    """Runs in a Ray worker: one video, with the models kept in the worker process."""
     import torch
 
     from hotcli.options import RunOptions
-    from hotcli.pipeline import load_models
 
     torch.set_num_threads(CPUS_PER_TASK)
-    options = RunOptions(**options_fields)
-    key = repr(sorted(options_fields.items()))
     try:
-        if key not in _models_cache:
-            _models_cache.clear()
-            _models_cache[key] = load_models(options)
-        return process_job(job, options, _models_cache[key])
-    except HotPoseError as exc:
-        return make_row(job, "failed", error=str(exc))
+        return process_in_worker(job, RunOptions(**options_fields))
     except KeyboardInterrupt:  # ray.cancel() of a running task
-        return make_row(job, INTERRUPTED, error="interrupted (Ctrl-C)")
+        return interrupted_row(job)
 
 
 def _absolute(job: Job) -> Job:
@@ -108,7 +101,7 @@ def run_on_ray(
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
                 index, job = refs[ref]
-                row = _task_row(ray, ref, job) or make_row(job, "failed", error="cancelled")
+                row = _task_row(ray, ref, job) or make_row(job, FAILED, error="cancelled")
                 record(index, row)
     except KeyboardInterrupt:
         _cancel(ray, refs, record)
@@ -139,4 +132,4 @@ def _task_row(ray, ref, job: Job) -> dict | None:
         return None
     except ray.exceptions.RayError as exc:  # the worker died, or the node was lost
         message = first_line(exc)
-        return make_row(job, "failed", error=f"Ray task failed: {message}")
+        return make_row(job, FAILED, error=f"Ray task failed: {message}")
