@@ -14,6 +14,7 @@ import numpy as np
 
 from hotcli.lifting.lifter import PersonMotion
 from hotcli.lifting.upright import upright
+from hotcli.scene.camera import look_at_camera
 
 #: A person standing, facing the camera (world −y), z up, metres; Human3.6M joint order.
 STANDING_POSE = np.array(
@@ -31,19 +32,6 @@ def _rotate_x(points: np.ndarray, pivot: np.ndarray, angle: float) -> np.ndarray
     c, s = math.cos(angle), math.sin(angle)
     rot = np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
     return (points - pivot) @ rot.T + pivot
-
-
-def look_at_camera(eye: np.ndarray, target: np.ndarray, roll_degrees: float = 0.0) -> np.ndarray:
-    """Rotation R (world → camera axes, x right, y down, z forward) of a camera at ``eye``."""
-    forward = np.asarray(target, float) - np.asarray(eye, float)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 0.0, 1.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    r = math.radians(roll_degrees)
-    c, s = math.cos(r), math.sin(r)
-    right, down = c * right + s * down, -s * right + c * down
-    return np.stack([right, down, forward])
 
 
 def synthetic_person(

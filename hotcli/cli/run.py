@@ -21,6 +21,7 @@ from hotcli.cli import batch
 from hotcli.options import (
     DEFAULT_OUTPUT_ROOT,
     DEFAULT_POSE_MODEL,
+    LAYOUTS,
     RunOptions,
     non_negative_int,
     positive_int,
@@ -148,7 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="only write the pose files, no video",
     )
-    g.add_argument("--layout", default=d.layout, choices=["side", "overlay", "3d"],
+    g.add_argument("--layout", default=d.layout, choices=LAYOUTS,
                    help="video beside the 3D view, 3D inset on the video, or 3D only "
                    "(default: %(default)s)")  # fmt: skip
     g.add_argument(

@@ -65,7 +65,6 @@ class FrameComposer:
         options.validate()
         self.options = options
         self.persons = list(persons)
-        self.source_size = (int(width), int(height))
         shrink = 1.0
         if options.max_height is not None and height > options.max_height:
             shrink = options.max_height / height

@@ -224,7 +224,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from models import create_model, get_config, load_checkpoint, save_checkpoint
+    from models import LifterConfig, create_model, get_config, load_checkpoint, save_checkpoint
 
     aug = augment_from_args(args)
     for path in (args.data, args.cameras, args.keypoints_2d):
@@ -270,10 +270,11 @@ def main(args: argparse.Namespace) -> int:
     last, log = args.out / "last.pt", args.out / "log.csv"
     if args.resume and last.is_file():
         state = torch.load(last, map_location=device, weights_only=False)
-        if state.get("config") != cfg.to_dict():
-            saved = (state.get("config") or {}).get("name", "an unknown config")
+        saved = state.get("config")
+        if saved is None or LifterConfig.from_dict(saved) != cfg:
+            name = (saved or {}).get("name", "an unknown config")
             raise HotPoseError(
-                f"{last} was trained as {saved}, not --config {cfg.name}: resume with the same "
+                f"{last} was trained as {name}, not --config {cfg.name}: resume with the same "
                 "--config, or give another --out"
             )
         model.load_state_dict(state["model"])
