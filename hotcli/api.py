@@ -19,9 +19,8 @@ video with one :class:`HotPose` per process.
 from __future__ import annotations
 
 import os
-import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from hotcli.errors import HotPoseError
 from hotcli.formats import outputs
 from hotcli.formats.video import VideoInfo, probe
 from hotcli.lifting.lifter import Lifter, PersonMotion
-from hotcli.options import RenderOptions, RunOptions, SaveOptions
+from hotcli.options import JobOptions, RenderOptions, RunOptions, SaveOptions
 from hotcli.pipeline import (
     auto_camera,
     camera_facts,
@@ -141,8 +140,29 @@ class HotPose:
             tracker_tracks=tracker_tracks,
             fragments_joined=joins,
             timings=timings,
-            settings=self._settings(person, all_persons),
+            settings=self._settings(),
+            job=JobOptions(self.options, person=person, all_persons=all_persons),
         )
+
+    def process(
+        self, source: str | os.PathLike, folder: str | os.PathLike,
+        options: JobOptions | None = None, progress: bool = False,
+    ) -> dict:  # fmt: skip
+        """``predict(source)``, then ``save(folder)``: what ``hot-pose VIDEO`` does for each
+        video, alone, in a folder or on Ray. Returns ``summary.json``'s contents.
+
+        The folder is checked first, so an unwritable one fails before the work, and it is
+        removed again when this call created it and the run failed before writing to it.
+        """
+        options = options or JobOptions(run=self.options)
+        out_dir = Path(folder)
+        created = outputs.prepare_output_dir(out_dir)
+        try:
+            result = self.predict(source, options.person, options.all_persons, progress)
+            return result.save(out_dir, options.save, progress)
+        except BaseException:
+            outputs.remove_if_empty(out_dir, created)
+            raise
 
     def lift(
         self,
@@ -215,7 +235,7 @@ class HotPose:
         self._load_reported = True
         return self.load_seconds
 
-    def _settings(self, person: int | None, all_persons: bool) -> dict:
+    def _settings(self) -> dict:
         return {
             "device": self.device,
             "weights": str(self.lifter.weights or self.lifter.name),
@@ -223,7 +243,6 @@ class HotPose:
             "flip": self.lifter.flip,
             "fixed_bones": self.lifter.fixed_bones,
             "imgsz": self.options.imgsz,
-            "options": {**asdict(self.options), "person": person, "all_persons": all_persons},
         }
 
 
@@ -233,7 +252,7 @@ def load_pose_network(pose_model: str, backend: str, device: str) -> tuple[objec
     On a CPU the ``.pt`` weights run through OpenVINO (exported once and cached) unless the
     backend is ``pytorch``; ``openvino`` insists on it.
     """
-    from hotcli.cli.export import openvino_pose_model
+    from hotcli.pose2d.export import openvino_pose_model
     from hotcli.pose2d.posenet import load_posenet
     from hotcli.pose2d.tracking import resolve_pose_model
 
@@ -265,7 +284,8 @@ class VideoResult:
     tracker_tracks: int
     fragments_joined: int
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
-    settings: dict = field(default_factory=dict)  # device, weights, options used
+    settings: dict = field(default_factory=dict)  # device, weights and pose model used
+    job: JobOptions = JobOptions()  # the options it was found with (its save options unset)
 
     @property
     def frames(self) -> int:
@@ -300,8 +320,7 @@ class VideoResult:
         try:
             return self._save(out_dir, options, progress)
         except BaseException:
-            if created and out_dir.is_dir() and not any(out_dir.iterdir()):
-                shutil.rmtree(out_dir, ignore_errors=True)
+            outputs.remove_if_empty(out_dir, created)
             raise
 
     def _save(self, out_dir: Path, options: SaveOptions, progress: bool) -> dict:
@@ -347,7 +366,7 @@ class VideoResult:
 
     def plot(self, path: str | os.PathLike) -> Path:
         """Joint angles over time (knees, elbows, hips) of every person, as a PNG."""
-        from hotcli.render.renderer import plot_motion
+        from hotcli.render.plots import plot_motion
 
         plot_motion(self.persons, Path(path), self.fps)
         return Path(path)
@@ -380,7 +399,7 @@ class VideoResult:
         """What ``summary.json`` says: the video, the people, the camera, settings, timings."""
         files = files or {p.track_id: [] for p in self.persons}
         timings = timings or self.timings
-        save_fields = {} if save is None else _save_fields(save)
+        job = replace(self.job, save=save or SaveOptions(render=None))
         return {
             "video": str(self.video),
             "frames": self.frames,
@@ -407,22 +426,15 @@ class VideoResult:
             "tracker_tracks": self.tracker_tracks,
             "fragments_joined": self.fragments_joined,
             "camera": self.camera,
-            "foot_lock": self.settings["options"]["foot_lock"],
-            **{k: v for k, v in self.settings.items() if k != "options"},
+            "foot_lock": self.job.run.foot_lock,
+            **self.settings,
             "files": sorted({f for names in files.values() for f in names} | set(extra_files)),
             "timings_s": {k: round(v, 4) for k, v in timings.items()},
             "fps_per_stage": stage_rates(self.frames, timings),
-            "options": {**self.settings["options"], **save_fields},
+            "options": job.flat(),
             "hot_pose_version": hotcli.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-
-
-def _save_fields(save: SaveOptions) -> dict:
-    """The save options flat, as the command line spells them (``render`` a bool)."""
-    fields = {name: getattr(save, name) for name in save.__dataclass_fields__}
-    render = fields.pop("render")
-    return {**fields, **(asdict(render) if render else {}), "render": render is not None}
 
 
 def _mm(value: float) -> float | None:

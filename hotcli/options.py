@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from hotcli.errors import HotPoseError
 
 LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
 POSE_BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
+#: Where results go unless ``--output-dir`` says otherwise: a folder per video in it.
+DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
 
 def positive_int(text: str) -> int:
@@ -187,6 +190,30 @@ class SaveOptions:
         fields = _fields_from(cls, args)
         fields["render"] = render if getattr(args, "render", True) else None
         return cls(**fields)
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """One video's whole recipe on the command line: the models and processing, who to
+    lift (``person``, ``all_persons``: :meth:`hotcli.api.HotPose.predict`), which files."""
+
+    run: RunOptions = RunOptions()
+    save: SaveOptions = SaveOptions()
+    person: int | None = None
+    all_persons: bool = False
+
+    @classmethod
+    def from_args(cls, args: object) -> JobOptions:
+        who = getattr(args, "person", None), bool(getattr(args, "all_persons", False))
+        return cls(RunOptions.from_args(args), SaveOptions.from_args(args), *who)
+
+    def flat(self) -> dict:
+        """Every field by its command-line name, for ``summary.json`` files."""
+        save = {name: getattr(self.save, name) for name in self.save.__dataclass_fields__}
+        render = save.pop("render")
+        who = {"person": self.person, "all_persons": self.all_persons}
+        shown = asdict(render) if render else {}
+        return {**asdict(self.run), **who, **save, **shown, "render": render is not None}
 
 
 def _fields_from(cls: type, args: object) -> dict:

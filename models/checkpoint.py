@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from hotcli.atomic import atomic_path
 from models.config import LifterConfig
 from models.mixste import MixSTE
 
@@ -43,15 +44,13 @@ def default_weights() -> Path:
 
 
 def save_checkpoint(path: str | os.PathLike, model: MixSTE, meta: dict | None = None) -> None:
-    """Write weights, config and metadata atomically (temporary name, then rename).
+    """Write weights, config and metadata atomically (:func:`hotcli.atomic.atomic_path`).
 
     The tensors are saved on the CPU, so weights trained on a GPU load anywhere.
     """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    torch.save({"config": model.cfg.to_dict(), "state_dict": state, "meta": meta or {}}, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.cfg.to_dict(), "state_dict": state, "meta": meta or {}}, tmp)
 
 
 def load_checkpoint(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 
 PRUNE_STRATEGIES = ("cluster", "uniform", "attention", "motion")
 RECOVER_STRATEGIES = ("attention", "nearest", "linear")
@@ -36,7 +36,6 @@ class LifterConfig:
     #: Std of the normal initialisation of position embeddings and recovery queries.
     #: 0 follows the papers (zeros); a small value converges much faster on few steps.
     init_std: float = 0.0
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.prune not in PRUNE_STRATEGIES:
@@ -67,6 +66,8 @@ class LifterConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> LifterConfig:
+        """The config a checkpoint stored; keys this version does not know are ignored, so
+        older checkpoints still load (theirs may carry ``extra``, a field since removed)."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotcli.render.renderer import STANDING_POSE, look_at_camera
+from hotcli.bench.synthetic import STANDING_POSE
+from hotcli.scene.camera import look_at_camera
 from hotcli.scene.feet import two_bone_ik
 
 HIP_HEIGHT = 0.88  # pelvis height while walking (knees slightly bent), metres

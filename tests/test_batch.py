@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from hotcli import pipeline
-from hotcli.cli import batch
+from hotcli.api import HotPose
+from hotcli.batch import report
+from hotcli.batch.discover import Job, default_output_root, find_videos, plan_jobs
 from hotcli.cli import main as cli
-from hotcli.cli.batch import Job, find_videos, plan_jobs
 from hotcli.formats import outputs
 from tests.conftest import EXAMPLE_VIDEO, ROOT, need_clip, run_cli, run_ffmpeg
 
@@ -128,27 +128,27 @@ def test_folder_without_videos_is_an_error(tmp_path, capsys):
 
 
 def test_default_output_root():
-    assert batch.default_output_root([str(ROOT / "tests")]) == Path("hot-pose-output/tests")
-    assert batch.default_output_root(["a.mp4", "b.mp4"]) == Path("hot-pose-output")
+    assert default_output_root([str(ROOT / "tests")]) == Path("hot-pose-output/tests")
+    assert default_output_root(["a.mp4", "b.mp4"]) == Path("hot-pose-output")
 
 
 def test_summary_files_and_table(tmp_path):
     job = Job(Path("clips/x.mp4"), tmp_path / "x", "x")
     rows = [
-        batch.make_row(job, "ok", frames=50, persons=1, seconds=2.0, frames_per_s=25.0),
-        batch.make_row(job, "failed", seconds=0.1, error="clips/x.mp4: not a video"),
-        batch.make_row(job, "not run"),
+        report.make_row(job, "ok", frames=50, persons=1, seconds=2.0, frames_per_s=25.0),
+        report.make_row(job, "failed", seconds=0.1, error="clips/x.mp4: not a video"),
+        report.make_row(job, "not run"),
     ]
-    total = batch.totals(rows, wall_seconds=4.0)
+    total = report.totals(rows, wall_seconds=4.0)
     assert total["ok"] == 1 and total["failed"] == 1 and total["not run"] == 1
     assert total["videos_per_minute"] == 15.0 and total["frames_per_s"] == 12.5
-    batch.write_summary(tmp_path, rows, {"totals": total})
+    report.write_summary(tmp_path, rows, {"totals": total})
     csv_rows, doc = read_summary(tmp_path)
     assert [r["status"] for r in csv_rows] == ["ok", "failed", "not run"]
     assert csv_rows[1]["error"] == "clips/x.mp4: not a video" and csv_rows[2]["frames"] == ""
     assert doc["videos"][0]["frames"] == 50 and doc["totals"]["frames_processed"] == 50
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
-    table = batch.format_table(rows, total)
+    table = report.format_table(rows, total)
     assert "not a video" in table and "15.0 videos/min" in table and "12.5 frames/s" in table
 
 
@@ -183,15 +183,15 @@ def test_skip_and_overwrite(tmp_path, monkeypatch):
     """The resume logic alone, with a stand-in for the pipeline."""
     calls = []
 
-    def fake_process_video(video, out_dir, options, models):
-        calls.append(Path(video).name)
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        summary = {"frames": 5, "persons": [{"track_id": 1}]}
-        outputs.write_summary(Path(out_dir), summary)
-        return summary
+    class FakeHotPose:
+        def process(self, video, out_dir, options):
+            calls.append(Path(video).name)
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            summary = {"frames": 5, "persons": [{"track_id": 1}]}
+            outputs.write_summary(Path(out_dir), summary)
+            return summary
 
-    monkeypatch.setattr(pipeline, "process_video", fake_process_video)
-    monkeypatch.setattr(pipeline, "load_models", lambda options: None)
+    monkeypatch.setattr(HotPose, "from_options", staticmethod(lambda run: FakeHotPose()))
     argv = [str(fake_folder(tmp_path)), "-o", str(tmp_path / "o"), "-q"]
     statuses = []
     for extra in ([], [], ["--overwrite"]):

@@ -200,6 +200,17 @@ def test_registry_and_checkpoint_round_trip(tmp_path):
         assert torch.equal(loaded(x), model(x))
 
 
+def test_a_checkpoint_with_an_older_config_still_loads(tmp_path):
+    """Checkpoints saved before LifterConfig lost its ``extra`` field store it in their config."""
+    model = tiny()
+    save_checkpoint(tmp_path / "m.pt", model)
+    ckpt = torch.load(tmp_path / "m.pt", weights_only=True)
+    ckpt["config"]["extra"] = {}
+    torch.save(ckpt, tmp_path / "old.pt")
+    loaded, _ = load_checkpoint(tmp_path / "old.pt")
+    assert loaded.cfg == model.cfg
+
+
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError):
         TINY.replace(schedule=((2, 9), (1, 3)))

@@ -113,7 +113,7 @@ def test_track_people_finds_the_dancer(example_video, pose_model):
 def test_track_people_with_an_exported_model(example_video, tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
-    from hotcli.cli.export import export_pose_model
+    from hotcli.pose2d.export import export_pose_model
 
     exported = export_pose_model("yolo11n-pose.pt", "onnx", imgsz=640, out_dir=tmp_path)
     assert exported.name == "yolo11n-pose-640.onnx" and resolve_pose_model(exported) == exported
@@ -126,7 +126,7 @@ def test_track_people_with_an_exported_model(example_video, tmp_path):
 
 def test_openvino_copy_is_cached_and_agrees_with_pytorch(example_video, pose_model, tmp_path):
     pytest.importorskip("openvino")
-    from hotcli.cli.export import openvino_pose_model
+    from hotcli.pose2d.export import openvino_pose_model
 
     weights = resolve_pose_model("yolo11n-pose.pt")
     fast = openvino_pose_model(weights, cache=tmp_path)
@@ -153,7 +153,7 @@ def test_crops_around_the_tracked_dancer_stay_within_the_bound_of_the_whole_fram
     frames = list(itertools.islice(iter_frames(example_video, probe(example_video)), 24))
     ref = PeopleFinder(load_posenet(pose_model), Pose2DOptions.reference(640))
     weights = resolve_pose_model("yolo11n-pose.pt")
-    from hotcli.cli.export import openvino_pose_model
+    from hotcli.pose2d.export import openvino_pose_model
 
     crops = Pose2DOptions(detect_every=8, crop_size=384, tiles="auto")
     fast = PeopleFinder(load_posenet(openvino_pose_model(weights)), crops)
@@ -163,7 +163,7 @@ def test_crops_around_the_tracked_dancer_stay_within_the_bound_of_the_whole_fram
 
 
 def test_calibration_frames_are_spread_over_the_videos(example_video):
-    from hotcli.cli.export import calibration_frames
+    from hotcli.pose2d.export import calibration_frames
 
     info = probe(example_video)
     frames = calibration_frames([example_video, example_video], 7)
@@ -177,7 +177,7 @@ def test_calibration_frames_are_spread_over_the_videos(example_video):
 def test_int8_export_finds_the_dancer_close_to_the_float_model(example_video, pose_model, tmp_path):
     pytest.importorskip("openvino")
     pytest.importorskip("nncf")
-    from hotcli.cli.export import export_pose_model
+    from hotcli.pose2d.export import export_pose_model
 
     int8 = export_pose_model(
         int8=True, calibration=[example_video], calibration_size=12, out_dir=tmp_path
@@ -277,4 +277,18 @@ def test_export_command_rejects_bad_options(capsys, tmp_path):
     assert "--format openvino only" in capsys.readouterr().err
     assert main(["export", "--calibration", str(onnx), "-o", str(tmp_path)]) == 2
     assert "only matters with --int8" in capsys.readouterr().err
+    assert main(["export", "--int8", "--calibration", "gone.mp4", "-o", str(tmp_path)]) == 2
+    assert "calibration video gone.mp4 not found" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["model.onnx"]
+
+
+def test_int8_export_outside_a_checkout_asks_for_calibration_videos(capsys, tmp_path, monkeypatch):
+    """The default calibration clip is relative to the current folder: an installed package
+    has no examples folder, and the error says what to do."""
+    from hotcli.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--int8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "examples/dancer.mp4 not found" in err
+    assert "--calibration VIDEO" in err and list(tmp_path.iterdir()) == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -9,22 +10,16 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from hotcli.bench.render import bench_render, format_render_table, print_render_table
+from hotcli.bench.synthetic import synthetic_person
 from hotcli.errors import HotPoseError
 from hotcli.formats.video import VideoWriter, iter_frames, probe
+from hotcli.lifting.lifter import PersonMotion
 from hotcli.lifting.upright import upright
+from hotcli.options import RenderOptions
 from hotcli.render.draw3d import BACKGROUND, CENTRE_COLOUR, LEFT_COLOUR, RIGHT_COLOUR, SkeletonPanel
-from hotcli.render.renderer import (
-    FrameComposer,
-    RenderOptions,
-    SyntheticPerson,
-    bench_render,
-    format_render_table,
-    plot_motion,
-    print_render_table,
-    render_video,
-    synthetic_person,
-    write_gif,
-)
+from hotcli.render.plots import plot_motion
+from hotcli.render.renderer import FrameComposer, render_video, write_gif
 from tests.conftest import run_ffmpeg
 
 W, H, FPS, FRAMES = 320, 240, 15.0, 20
@@ -48,7 +43,7 @@ def source(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def person() -> SyntheticPerson:
+def person() -> PersonMotion:
     return synthetic_person(FRAMES, W, H)
 
 
@@ -96,7 +91,7 @@ def test_interpolated_frames_are_marked(source, person) -> None:
     marked = composer.compose(source_frame(), t)[:, :W].copy()
     detected = person.interpolated.copy()
     detected[:] = False
-    plain = SyntheticPerson(**{**vars(person), "interpolated": detected})
+    plain = replace(person, interpolated=detected)
     normal = FrameComposer([plain], W, H, RenderOptions()).compose(source_frame(), t)[:, :W]
     # Same joints, different drawing: greyed bones, hollow joints and an "interpolated" tag.
     assert np.abs(marked.astype(int) - normal.astype(int)).sum(axis=-1).max() > 100
@@ -140,15 +135,13 @@ def test_layouts_and_several_people(source, person, tmp_path) -> None:
     assert panel.joint_pixels(0, 0)[PELVIS, 0] < panel.joint_pixels(0, 1)[PELVIS, 0]
     assert np.all(panel.render(0)[:5, :5] == BACKGROUND)
     # The overlay inset avoids the corner where the person is.
-    corner = SyntheticPerson(
-        **{**vars(person), "keypoints_2d": person.keypoints_2d * 0.3 + [W * 0.7, 0]}
-    )
+    corner = replace(person, keypoints_2d=person.keypoints_2d * 0.3 + [W * 0.7, 0])
     inset = FrameComposer([corner], W, H, RenderOptions(layout="overlay"))
     assert inset.panel_at != (W - inset.panel.width, 0)
 
 
 def test_short_motion_and_bad_options(source, person, tmp_path) -> None:
-    short = SyntheticPerson(
+    short = PersonMotion(
         **{k: v[:8] if isinstance(v, np.ndarray) else v for k, v in vars(person).items()}
     )
     out = tmp_path / "short.mp4"

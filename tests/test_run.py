@@ -308,14 +308,6 @@ def test_missing_lifter_weights(capsys, tmp_path):
     expect_error(capsys, argv, "lifter weights")
 
 
-def test_folder_input_needs_batch_support(capsys, tmp_path):
-    import importlib.util
-
-    if importlib.util.find_spec("hotcli.cli.batch") is not None:
-        pytest.skip("hotcli.cli.batch handles folders (tested there)")
-    expect_error(capsys, [str(tmp_path)], "not supported")
-
-
 def test_bad_option_values_are_usage_errors(capsys):
     with pytest.raises(SystemExit) as exc:
         cli.main(["x.mp4", "--batch", "0"])
@@ -359,16 +351,6 @@ def test_several_persons_get_their_own_files(tmp_path):
     outputs.write_summary(tmp_path, {"frames": 6})
     assert outputs.is_complete(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
-
-
-def test_failed_write_leaves_no_file(tmp_path):
-    def boom(f):
-        f.write(b"half")
-        raise RuntimeError("disk full")
-
-    with pytest.raises(RuntimeError):
-        outputs.write_atomic(tmp_path / "poses.npz", boom)
-    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_new_run_first_removes_the_old_completion_mark(tmp_path):

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hotcli.bench.synthetic import STANDING_POSE, synthetic_person
 from hotcli.lifting.upright import estimate_up, upright
-from hotcli.render.renderer import STANDING_POSE, look_at_camera, synthetic_person
+from hotcli.scene.camera import look_at_camera
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 HEAD, PELVIS, R_ANKLE, L_ANKLE, THORAX = 10, 0, 3, 6, 8

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from hotcli.atomic import write_atomic
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.options import non_negative_int, positive_int
@@ -167,7 +167,7 @@ def main(args: argparse.Namespace) -> int:
                                args.max_frames)  # fmt: skip
         print_rows(args.keypoints, rows)
     elif args.render:
-        from hotcli.render.renderer import bench_render, print_render_table
+        from hotcli.bench.render import bench_render, print_render_table
 
         rows = bench_render(frames=args.frames)
         print_render_table(rows)
@@ -184,7 +184,6 @@ def main(args: argparse.Namespace) -> int:
         )
         print_table(rows)
     if args.json:
-        tmp = args.json.with_name(args.json.name + ".tmp")
-        tmp.write_text(json.dumps(rows, indent=2))
-        os.replace(tmp, args.json)
+        text = json.dumps(rows, indent=2)
+        write_atomic(args.json, lambda f: f.write(text.encode()))
     return 0

@@ -109,8 +109,8 @@ def main_person_3d(per_frame: list[dict], lifter, info) -> np.ndarray | None:
 def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: int | None = None,
                     lift: bool = True) -> list[dict]:  # fmt: skip
     """One row per stage (the reference first): frames/s, people per frame, changes."""
-    from hotcli.cli.export import openvino_pose_model
     from hotcli.formats.video import probe
+    from hotcli.pose2d.export import openvino_pose_model
     from hotcli.pose2d.posenet import UltralyticsPose, load_posenet
     from hotcli.pose2d.tracking import load_pose_model, resolve_pose_model
 

@@ -15,22 +15,19 @@ from __future__ import annotations
 
 import argparse
 import glob
-import importlib
-import importlib.util
 from pathlib import Path
 
-from hotcli.errors import HotPoseError
+from hotcli.cli import batch
 from hotcli.options import (
+    DEFAULT_OUTPUT_ROOT,
     DEFAULT_POSE_MODEL,
     LAYOUTS,
+    JobOptions,
     RenderOptions,
     RunOptions,
-    SaveOptions,
     non_negative_int,
     positive_int,
 )
-
-DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
 
 def _positive_float(text: str) -> float:
@@ -196,24 +193,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="no progress bars and no closing line"
     )
-    _add_batch_arguments(parser)
-
-
-def _add_batch_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options for folders and several videos (--recursive, --overwrite, --workers, --ray).
-
-    They belong to ``hotcli.cli.batch``, which adds them with its own ``add_arguments(parser)``
-    when it is installed; nothing else here needs to change.
-    """
-    batch = _batch_module()
-    if batch is not None:
-        batch.add_arguments(parser.add_argument_group("several videos"))
-
-
-def _batch_module():
-    if importlib.util.find_spec("hotcli.cli.batch") is None:
-        return None
-    return importlib.import_module("hotcli.cli.batch")
+    batch.add_arguments(parser.add_argument_group("several videos"))
 
 
 def is_single_video(inputs: list[str]) -> bool:
@@ -229,36 +209,17 @@ def main(args: argparse.Namespace) -> int:
         video = Path(args.inputs[0])
         run_one(video, args.output_dir or DEFAULT_OUTPUT_ROOT / video.stem, args)
         return 0
-    batch = _batch_module()
-    if batch is None:
-        raise HotPoseError("folders, globs and several videos are not supported yet")
-    return int(batch.run_batch(args) or 0)
+    return batch.run_batch(args)
 
 
 def run_one(video: Path, out_dir: Path, args: argparse.Namespace) -> dict:
-    """``HotPose(options).predict(video).save(out_dir)``, printing the closing line.
-
-    The output folder is checked before the work starts (an unwritable one fails at
-    once) and removed again when this call created it and the run fails before writing.
-    """
-    import shutil
-
+    """``HotPose(options).process(video, out_dir)``, then the closing line."""
     from hotcli.api import HotPose
-    from hotcli.formats.outputs import prepare_output_dir
     from hotcli.pipeline import closing_line
 
-    run, save = RunOptions.from_args(args), SaveOptions.from_args(args)
-    created = prepare_output_dir(out_dir)
-    try:
-        result = HotPose.from_options(run).predict(
-            video, person=args.person, all_persons=args.all_persons, progress=not args.quiet
-        )
-        summary = result.save(out_dir, save, progress=not args.quiet)
-    except BaseException:
-        if created and out_dir.is_dir() and not any(out_dir.iterdir()):
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+    job = JobOptions.from_args(args)
+    summary = HotPose.from_options(job.run).process(video, out_dir, job, progress=not args.quiet)
     if not args.quiet:
-        print(closing_line(video.stem, result.frames, summary["timings_s"]))
+        print(closing_line(video.stem, summary["frames"], summary["timings_s"]))
         print(f"results in {out_dir}")
     return summary

@@ -69,8 +69,8 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.transform import Rotation
 
+from hotcli.atomic import write_atomic
 from hotcli.errors import HotPoseError
-from hotcli.formats.outputs import write_atomic
 from hotcli.lifting.skeleton import H36M_BONES, H36M_JOINTS, bone_lengths
 
 #: BVH units per metre by default: centimetres.

@@ -34,19 +34,27 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
+from hotcli.atomic import write_atomic
 from hotcli.errors import HotPoseError
 from hotcli.lifting.lifter import PersonMotion
 from hotcli.lifting.skeleton import H36M_JOINTS, H36M_PARENTS
 
 SUMMARY_NAME = "summary.json"
 POSES_STEM = "poses"
+
+
+def remove_if_empty(out_dir: Path, created: bool) -> None:
+    """Remove ``out_dir`` again after a failed run, if that run created it and it is empty."""
+    if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+        shutil.rmtree(out_dir, ignore_errors=True)
 
 
 def is_complete(out_dir: str | os.PathLike) -> bool:
@@ -69,21 +77,6 @@ def prepare_output_dir(out_dir: Path) -> bool:
         reason = exc.strerror or type(exc).__name__
         raise HotPoseError(f"cannot write to the output folder {out_dir}: {reason}") from None
     return created
-
-
-def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Call ``write`` on a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json(path: Path, obj: Any) -> Path:

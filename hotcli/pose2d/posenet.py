@@ -192,7 +192,7 @@ def load_posenet(model, device: str = "cpu", cache: Path | None = None):
 
         if importlib.util.find_spec("openvino") is not None:
             if cache is None:
-                from hotcli.cli.export import cache_dir
+                from hotcli.pose2d.export import cache_dir
 
                 cache = cache_dir() / "openvino-compiled"
             return OpenVinoPose(path, cache)

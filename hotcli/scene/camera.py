@@ -20,6 +20,21 @@ def world_to_camera(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndar
     return (np.asarray(points) - np.asarray(T)) @ np.asarray(R).T
 
 
+def look_at_camera(eye: np.ndarray, target: np.ndarray, roll_degrees: float = 0.0) -> np.ndarray:
+    """Rotation R (world → camera axes, x right, y down, z forward) of a camera at ``eye``
+    aimed at ``target``, in a z-up world: level unless rolled by ``roll_degrees``, the way
+    a camera is set up to film people (virtual training views, synthetic test scenes)."""
+    forward = np.asarray(target, float) - np.asarray(eye, float)
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, [0.0, 0.0, 1.0])
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    r = math.radians(roll_degrees)
+    c, s = math.cos(r), math.sin(r)
+    right, down = c * right + s * down, -s * right + c * down
+    return np.stack([right, down, forward])
+
+
 def camera_to_world(points: np.ndarray, R: np.ndarray, T: np.ndarray) -> np.ndarray:
     """Inverse of :func:`world_to_camera`."""
     return np.asarray(points) @ np.asarray(R) + np.asarray(T)

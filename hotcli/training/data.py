@@ -33,7 +33,7 @@ from hotcli.lifting.skeleton import (
     with_bone_lengths,
 )
 from hotcli.pose2d.layouts import to_h36m
-from hotcli.scene.camera import normalize_2d, project, world_to_camera
+from hotcli.scene.camera import look_at_camera, normalize_2d, project, world_to_camera
 
 
 @dataclass(frozen=True)
@@ -245,12 +245,7 @@ def virtual_camera(world_clip: np.ndarray, rng: np.random.Generator) -> Camera:
         ]
     )
     position = target + distance * direction
-    forward = target - position
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, [0.0, 0.0, 1.0])
-    right /= np.linalg.norm(right)
-    down = np.cross(forward, right)
-    R = np.stack([right, down, forward])
+    R = look_at_camera(position, target)
     # Person height ≈ 1.7 m should span 25–90 % of the shorter side.
     share = rng.uniform(0.25, 0.9)
     focal = share * min(width, height) * distance / 1.7

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import os
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from hotcli.atomic import atomic_path
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.options import positive_int
@@ -224,7 +224,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from models import create_model, get_config, load_checkpoint, save_checkpoint
+    from models import LifterConfig, create_model, get_config, load_checkpoint, save_checkpoint
 
     aug = augment_from_args(args)
     for path in (args.data, args.cameras, args.keypoints_2d):
@@ -270,10 +270,11 @@ def main(args: argparse.Namespace) -> int:
     last, log = args.out / "last.pt", args.out / "log.csv"
     if args.resume and last.is_file():
         state = torch.load(last, map_location=device, weights_only=False)
-        if state.get("config") != cfg.to_dict():
-            saved = (state.get("config") or {}).get("name", "an unknown config")
+        saved = state.get("config")
+        if saved is None or LifterConfig.from_dict(saved) != cfg:
+            name = (saved or {}).get("name", "an unknown config")
             raise HotPoseError(
-                f"{last} was trained as {saved}, not --config {cfg.name}: resume with the same "
+                f"{last} was trained as {name}, not --config {cfg.name}: resume with the same "
                 "--config, or give another --out"
             )
         model.load_state_dict(state["model"])
@@ -362,20 +363,17 @@ def main(args: argparse.Namespace) -> int:
             best = chosen if val_seqs else best
             scores = {"val_mpjpe_mm": val, "val_det_mpjpe_mm": val_det}
             save_checkpoint(args.out / "best.pt", model, {**meta, "epoch": epoch + 1, **scores})
-        tmp = last.with_name("last.pt.tmp")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "epoch": epoch + 1,
-                "step": step,
-                "best": best,
-                "torch_rng": torch.get_rng_state(),
-                "config": cfg.to_dict(),
-            },
-            tmp,
-        )
-        os.replace(tmp, last)
+        state = {
+            "model": model.state_dict(),
+            "optimizer": opt.state_dict(),
+            "epoch": epoch + 1,
+            "step": step,
+            "best": best,
+            "torch_rng": torch.get_rng_state(),
+            "config": cfg.to_dict(),
+        }
+        with atomic_path(last) as tmp:
+            torch.save(state, tmp)
         on_detections = f", on detections {val_det:.1f} mm" if val_on_detections else ""
         print(
             f"epoch {epoch + 1}: train MPJPE {np.mean(errs):.1f} mm, val MPJPE {val:.1f} mm"

@@ -18,13 +18,16 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from hotcli.cli.batch import INTERRUPTED, Job, make_row, process_job
+from hotcli.batch.discover import Job
+from hotcli.batch.pool import interrupted_row, process_in_worker
+from hotcli.batch.report import FAILED, make_row
 from hotcli.errors import HotPoseError, first_line
+from hotcli.options import JobOptions
 
 CPUS_PER_TASK = 1
-_models_cache: dict = {}
 
 
 def _import_ray():
@@ -37,25 +40,15 @@ def _import_ray():
     return ray
 
 
-def _video_task(job: Job, options_fields: dict) -> dict:
-    """Runs in a Ray worker: one video, with the models cached in the worker process."""
+def _video_task(job: Job, options: JobOptions) -> dict:
+    """Runs in a Ray worker: one video, with the models kept in the worker process."""
     import torch
 
-    from hotcli.options import RunOptions
-    from hotcli.pipeline import load_models
-
     torch.set_num_threads(CPUS_PER_TASK)
-    options = RunOptions(**options_fields)
-    key = repr(sorted(options_fields.items()))
     try:
-        if key not in _models_cache:
-            _models_cache.clear()
-            _models_cache[key] = load_models(options)
-        return process_job(job, options, _models_cache[key])
-    except HotPoseError as exc:
-        return make_row(job, "failed", error=str(exc))
+        return process_in_worker(job, options)
     except KeyboardInterrupt:  # ray.cancel() of a running task
-        return make_row(job, INTERRUPTED, error="interrupted (Ctrl-C)")
+        return interrupted_row(job)
 
 
 def _absolute(job: Job) -> Job:
@@ -87,7 +80,7 @@ def connect(address: str) -> RaySession:
 
 def run_on_ray(
     todo: Sequence[tuple[int, Job]],
-    options,
+    options: JobOptions,
     session: RaySession,
     record: Callable[[int, dict], None],
 ) -> None:
@@ -95,20 +88,22 @@ def run_on_ray(
     ray = _import_ray()
     try:
         refs = {}
-        fields = dataclasses.asdict(options)
-        if fields.get("weights") and Path(fields["weights"]).exists():
-            fields["weights"] = str(Path(fields["weights"]).resolve())
-        gpus = 1 if str(options.device).startswith("cuda") else 0
+        weights = options.run.weights
+        if weights and Path(weights).exists():  # a path every node resolves alike
+            options = replace(
+                options, run=replace(options.run, weights=str(Path(weights).resolve()))
+            )
+        gpus = 1 if str(options.run.device).startswith("cuda") else 0
         task = ray.remote(num_cpus=CPUS_PER_TASK, num_gpus=gpus, max_calls=0, max_retries=0)(
             _video_task
         )
-        refs = {task.remote(_absolute(job), fields): (index, job) for index, job in todo}
+        refs = {task.remote(_absolute(job), options): (index, job) for index, job in todo}
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for ref in done:
                 index, job = refs[ref]
-                row = _task_row(ray, ref, job) or make_row(job, "failed", error="cancelled")
+                row = _task_row(ray, ref, job) or make_row(job, FAILED, error="cancelled")
                 record(index, row)
     except KeyboardInterrupt:
         _cancel(ray, refs, record)
@@ -139,4 +134,4 @@ def _task_row(ray, ref, job: Job) -> dict | None:
         return None
     except ray.exceptions.RayError as exc:  # the worker died, or the node was lost
         message = first_line(exc)
-        return make_row(job, "failed", error=f"Ray task failed: {message}")
+        return make_row(job, FAILED, error=f"Ray task failed: {message}")
