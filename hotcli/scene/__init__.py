@@ -1,0 +1,1 @@
+"""Everyone in one world: the camera, pelvis paths, the ground plane, foot contact and lock."""
