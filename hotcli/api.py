@@ -92,6 +92,12 @@ class HotPose:
     def device(self) -> str:
         return str(self.lifter.device)
 
+    def __repr__(self) -> str:
+        return (
+            f"HotPose(weights={self.lifter.name!r}, pose_model={self.pose_model_path!r}, "
+            f"device={self.device!r})"
+        )
+
     def __call__(self, source: str | os.PathLike, **kwargs: object) -> VideoResult:
         """Same as :meth:`predict`."""
         return self.predict(source, **kwargs)
@@ -267,7 +273,7 @@ def load_pose_network(pose_model: str, backend: str, device: str) -> tuple[objec
     return load_posenet(path, device.split(":")[0]), str(path)
 
 
-@dataclass
+@dataclass(repr=False)
 class VideoResult:
     """What :meth:`HotPose.predict` found in one video: the people, the camera, the timings.
 
@@ -286,6 +292,12 @@ class VideoResult:
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     settings: dict = field(default_factory=dict)  # device, weights and pose model used
     job: JobOptions = JobOptions()  # the options it was found with (its save options unset)
+
+    def __repr__(self) -> str:
+        people = ", ".join(f"track {p.track_id}: {int(np.count_nonzero(p.present))} frames"
+                           for p in self.persons)  # fmt: skip
+        return (f"VideoResult({self.video.name!r}, {self.frames} frames, {self.fps:g} fps, "
+                f"{self.width}x{self.height}, persons=[{people}])")  # fmt: skip
 
     @property
     def frames(self) -> int:

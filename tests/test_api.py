@@ -70,6 +70,8 @@ def test_the_api_gives_the_same_arrays_as_the_command_line(predicted, cli_run):
         for name in ARRAYS:
             np.testing.assert_array_equal(mine[name], npz[name], err_msg=name)
         assert int(npz["track_id"]) == person.track_id
+    assert repr(result) == (f"VideoResult('dancer.mp4', 150 frames, 25 fps, 518x496, "
+                            f"persons=[track {person.track_id}: 150 frames])")  # fmt: skip
 
 
 def test_nothing_is_written_or_printed_without_save(hp, tmp_path, capfd):
