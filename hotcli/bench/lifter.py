@@ -9,7 +9,8 @@ affects them alike. A pruned config's flops_ratio and latency_ratio are against
 its unpruned twin (same size, no pruning) measured in the same run.
 
 ``--render`` instead measures the video renderer against the naive way (a new
-matplotlib 3D figure saved per frame).
+matplotlib 3D figure saved per frame). ``--pipeline VIDEO`` times whole ``hot-pose VIDEO``
+processes, with and without rendering, against MediaPipe Pose (:mod:`hotcli.bench.pipeline`).
 """
 
 from __future__ import annotations
