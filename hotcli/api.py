@@ -358,7 +358,8 @@ class VideoResult:
         if options.plot:
             self.plot(out_dir / (self.video.stem + PLOT_SUFFIX))
             extra.append(self.video.stem + PLOT_SUFFIX)
-        timings["render"] = time.perf_counter() - t
+        if extra:  # no rate for a stage that did not run
+            timings["render"] = time.perf_counter() - t
         timings["total"] = self.timings.get("total", 0.0) + time.perf_counter() - start
         summary = self.summary(files, extra, timings, options)
         outputs.write_summary(out_dir, summary)

@@ -9,7 +9,8 @@ affects them alike. A pruned config's flops_ratio and latency_ratio are against
 its unpruned twin (same size, no pruning) measured in the same run.
 
 ``--render`` instead measures the video renderer against the naive way (a new
-matplotlib 3D figure saved per frame).
+matplotlib 3D figure saved per frame). ``--pipeline VIDEO`` times whole ``hot-pose VIDEO``
+processes, with and without rendering, against MediaPipe Pose (:mod:`hotcli.bench.pipeline`).
 """
 
 from __future__ import annotations
@@ -111,7 +112,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--list", action="store_true", help="list the registered configs")
     parser.add_argument("--device", default="cpu", help="auto, cpu or cuda (default cpu)")
-    parser.add_argument("--runs", type=positive_int, default=5, help="timed runs per config")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="timed runs per config (default 5); for --pipeline, runs of each "
+                        "whole process (default 3)")  # fmt: skip
     parser.add_argument(
         "--warmup", type=non_negative_int, default=2, help="untimed runs per config first"
     )
@@ -139,11 +142,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-frames", type=positive_int, default=None,
                         help="only the first N frames for --keypoints")  # fmt: skip
+    parser.add_argument(
+        "--pipeline",
+        type=Path,
+        metavar="VIDEO",
+        default=None,
+        help="end to end on VIDEO: whole `hot-pose VIDEO` processes with and without rendering "
+        "against MediaPipe Pose, alternated; stage rates; cold and warm model loading "
+        "(hotcli.bench.pipeline)",
+    )
+    parser.add_argument(
+        "--mediapipe-python",
+        default=None,
+        metavar="PATH",
+        help="the Python of MediaPipe's own environment, for --pipeline "
+        "(default ~/venv-mediapipe/bin/python when it exists; see hotcli/bench/mediapipe_peer.py)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     from models import get_config, list_models
 
+    if args.runs is not None and args.runs < 1:
+        raise HotPoseError(f"--runs must be 1 or more, not {args.runs}")
+    if args.pipeline:
+        from hotcli.bench import pipeline
+
+        runs = args.runs or pipeline.DEFAULT_RUNS
+        report = pipeline.main(args.pipeline, runs, args.mediapipe_python)
+        if args.json:
+            _write_json(args.json, report)
+        return 0
     torch.set_num_threads(args.threads or usable_cpus())
     if args.list:
         for name in list_models():
@@ -177,13 +206,18 @@ def main(args: argparse.Namespace) -> int:
         if unknown:
             raise HotPoseError(f"unknown config(s) {', '.join(unknown)}; see hot-pose bench --list")
         device = pick_device(args.device)
-        rows = bench_models(names, device, args.runs, args.warmup)
+        runs = args.runs or 5
+        rows = bench_models(names, device, runs, args.warmup)
         print(
-            f"device: {device}, threads: {torch.get_num_threads()}, batch 1, "
-            f"median of {args.runs} runs"
+            f"device: {device}, threads: {torch.get_num_threads()}, batch 1, median of {runs} runs"
         )
         print_table(rows)
     if args.json:
-        text = json.dumps(rows, indent=2)
-        write_atomic(args.json, lambda f: f.write(text.encode()))
+        _write_json(args.json, rows)
     return 0
+
+
+def _write_json(path: Path, data: object) -> None:
+    """Write ``data`` whole or not at all (:func:`hotcli.atomic.write_atomic`)."""
+    text = json.dumps(data, indent=2)
+    write_atomic(path, lambda f: f.write(text.encode()))
