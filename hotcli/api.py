@@ -112,11 +112,11 @@ class HotPose:
         """
         start = time.perf_counter()
         video = Path(source)
-        info = probe(video)  # counts frames by decoding: finds corrupt streams before any work
+        info = probe(video)  # no decoding: finds cut-off files before any work
         timings = {"probe": time.perf_counter() - start, "load": self._unreported_load()}
-        tracks, seconds = find_people(video, info, self.pose_net, self.device,
-                                      self.options.pose2d, self.options.tracker,
-                                      progress)  # fmt: skip
+        tracks, info, seconds = find_people(video, info, self.pose_net, self.device,
+                                            self.options.pose2d, self.options.tracker,
+                                            progress)  # fmt: skip
         timings.update(seconds)
         tracker_tracks = len(tracks)
         tracks, joins = join_fragments(tracks, info.fps)

@@ -59,23 +59,22 @@ class TimedFrames:
 def find_people(
     video, info: VideoInfo, pose_net: object, device: str, search: Pose2DOptions,
     tracker: str, progress: bool,
-) -> tuple[list[Track], dict[str, float]]:  # fmt: skip
-    """Every person's 2D track over the whole video, and the seconds spent decoding and in 2D.
+) -> tuple[list[Track], VideoInfo, dict[str, float]]:  # fmt: skip
+    """Every person's 2D track over the whole video, the video's facts with the exact frame
+    count, and the seconds spent decoding and in 2D.
 
-    Raises :class:`HotPoseError` when the decoder gives another number of frames than the
-    video reports (a truncated or corrupt file).
+    This is the one decoding pass: ``info.frames`` (:func:`hotcli.formats.video.probe`
+    counts packets) is only the progress bar's total, and the tracks cover the frames that
+    decoded. A damaged stream that decodes clearly short of ``info.frames`` raises
+    :class:`HotPoseError` (:func:`hotcli.formats.video.iter_frames`).
     """
     start = time.perf_counter()
     frames = TimedFrames(iter_frames(video, info))
     tracks = track_people(frames, info.frames, pose_net, device=device, tracker=tracker,
                           progress=progress, search=search)  # fmt: skip
-    if frames.count != info.frames:
-        raise HotPoseError(
-            f"{video}: decoded {frames.count} frames but the video reports {info.frames}"
-        )
     seconds = {"decode": frames.seconds,
                "pose2d": time.perf_counter() - start - frames.seconds}  # fmt: skip
-    return tracks, seconds
+    return tracks, replace(info, frames=frames.count), seconds
 
 
 def lift_tracks(
