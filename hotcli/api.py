@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -79,6 +79,7 @@ class HotPose:
         o = self.options
         self.lifter = Lifter(o.weights, device=o.device, flip=o.flip, batch=o.batch,
                              fixed_bones=o.fixed_bones)  # fmt: skip
+        self.options = replace(o, batch=self.lifter.batch)  # the batch used, for summary.json
         self.pose_net, self.pose_model_path = load_pose_network(
             o.pose_model, o.pose_backend, self.device
         )
