@@ -78,6 +78,7 @@ class HotPose:
         o = self.options
         self.lifter = Lifter(o.weights, device=o.device, flip=o.flip, batch=o.batch,
                              fixed_bones=o.fixed_bones)  # fmt: skip
+        self.options = replace(o, batch=self.lifter.batch)  # the batch used, for summary.json
         self.pose_net, self.pose_model_path = load_pose_network(
             o.pose_model, o.pose_backend, self.device
         )
@@ -117,11 +118,11 @@ class HotPose:
         """
         start = time.perf_counter()
         video = Path(source)
-        info = probe(video)  # counts frames by decoding: finds corrupt streams before any work
+        info = probe(video)  # no decoding: finds cut-off files before any work
         timings = {"probe": time.perf_counter() - start, "load": self._unreported_load()}
-        tracks, seconds = find_people(video, info, self.pose_net, self.device,
-                                      self.options.pose2d, self.options.tracker,
-                                      progress)  # fmt: skip
+        tracks, info, seconds = find_people(video, info, self.pose_net, self.device,
+                                            self.options.pose2d, self.options.tracker,
+                                            progress)  # fmt: skip
         timings.update(seconds)
         tracker_tracks = len(tracks)
         tracks, joins = join_fragments(tracks, info.fps)

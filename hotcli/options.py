@@ -133,7 +133,7 @@ class RunOptions:
         None  # horizontal degrees, or "auto" (hotcli.scene.world.estimate_focal)
     )
     foot_lock: bool = True  # pin feet during contacts (hotcli.scene.feet.lock_feet)
-    batch: int = 16
+    batch: int | None = None  # lifter windows per pass; None: 4 on a CPU, 16 on a GPU
 
     def __post_init__(self) -> None:
         if self.pose_backend not in POSE_BACKENDS:
@@ -141,7 +141,7 @@ class RunOptions:
                 f"unknown pose backend {self.pose_backend!r}: choose one of "
                 + ", ".join(POSE_BACKENDS)
             )
-        if self.min_frames < 1 or self.batch < 1:
+        if self.min_frames < 1 or (self.batch is not None and self.batch < 1):
             raise HotPoseError("min_frames and batch must be 1 or more")
         if self.focal_length is not None and self.fov is not None:
             raise HotPoseError("give the focal length or the field of view, not both")

@@ -59,23 +59,22 @@ class TimedFrames:
 def find_people(
     video, info: VideoInfo, pose_net: object, device: str, search: Pose2DOptions,
     tracker: str, progress: bool,
-) -> tuple[list[Track], dict[str, float]]:  # fmt: skip
-    """Every person's 2D track over the whole video, and the seconds spent decoding and in 2D.
+) -> tuple[list[Track], VideoInfo, dict[str, float]]:  # fmt: skip
+    """Every person's 2D track over the whole video, the video's facts with the exact frame
+    count, and the seconds spent decoding and in 2D.
 
-    Raises :class:`HotPoseError` when the decoder gives another number of frames than the
-    video reports (a truncated or corrupt file).
+    This is the one decoding pass: ``info.frames`` (:func:`hotcli.formats.video.probe`
+    counts packets) is only the progress bar's total, and the tracks cover the frames that
+    decoded. A damaged stream that decodes clearly short of ``info.frames`` raises
+    :class:`HotPoseError` (:func:`hotcli.formats.video.iter_frames`).
     """
     start = time.perf_counter()
     frames = TimedFrames(iter_frames(video, info))
     tracks = track_people(frames, info.frames, pose_net, device=device, tracker=tracker,
                           progress=progress, search=search)  # fmt: skip
-    if frames.count != info.frames:
-        raise HotPoseError(
-            f"{video}: decoded {frames.count} frames but the video reports {info.frames}"
-        )
     seconds = {"decode": frames.seconds,
                "pose2d": time.perf_counter() - start - frames.seconds}  # fmt: skip
-    return tracks, seconds
+    return tracks, replace(info, frames=frames.count), seconds
 
 
 def lift_tracks(
@@ -96,16 +95,19 @@ def lift_tracks(
     with tqdm(total=total, desc="lift", unit="window", disable=not progress) as bar:
         for track, present in zip(tracks, spans, strict=True):
             keypoints = np.where(present[:, None, None], track.keypoints, np.nan)
+            lifted = [(start, stop, lifter.lift(keypoints[start:stop], width, height, fps,
+                                                bar.update))
+                      for start, stop in runs(present)]  # fmt: skip
             cam = np.full(keypoints.shape[:2] + (3,), np.nan, np.float32)
-            for start, stop in runs(present):
-                cam[start:stop] = lifter.lift(keypoints[start:stop], width, height, fps,
-                                              bar.update)  # fmt: skip
+            for start, stop, pose in lifted:
+                cam[start:stop] = pose
+            del lifted
             world, _ = upright(cam)
             persons.append(
                 PersonMotion(
                     track_id=int(track.track_id),
-                    keypoints_2d=keypoints.astype(np.float32),
-                    scores=np.where(present[:, None], track.scores, 0.0).astype(np.float32),
+                    keypoints_2d=np.asarray(keypoints, np.float32),
+                    scores=np.asarray(np.where(present[:, None], track.scores, 0.0), np.float32),
                     interpolated=np.asarray(track.interpolated, dtype=bool) & present,
                     keypoints_3d=cam,
                     keypoints_3d_world=world,
@@ -115,28 +117,66 @@ def lift_tracks(
     return persons
 
 
+def _span(present: np.ndarray, margin: int) -> slice:
+    """The frames from ``margin`` before a person's first present frame to ``margin`` after
+    the last: all that placing them needs (outside, everything is NaN or False)."""
+    seen = np.flatnonzero(present)
+    if not len(seen):
+        return slice(0, len(present))
+    return slice(max(0, int(seen[0]) - margin), min(len(present), int(seen[-1]) + 1 + margin))
+
+
+def _cropped(persons: list[PersonMotion], margin: int):
+    """place_persons' per-person arguments over each person's :func:`_span`, and the spans.
+
+    The margin keeps a non-present frame on each side, so differences over time and the
+    contact filters see the same edges as over the whole video.
+    """
+    spans = [_span(np.asarray(p.present, bool), margin) for p in persons]
+    args = (
+        [p.keypoints_3d[s] for p, s in zip(persons, spans, strict=True)],
+        [p.keypoints_2d[s] for p, s in zip(persons, spans, strict=True)],
+        [p.scores[s] for p, s in zip(persons, spans, strict=True)],
+        [~p.interpolated[s] for p, s in zip(persons, spans, strict=True)],
+        [p.present[s] for p, s in zip(persons, spans, strict=True)],
+    )
+    return args, spans
+
+
+def _padded(values: np.ndarray, span: slice, frames: int, fill) -> np.ndarray:
+    """``values`` of a span as a whole-video array, ``fill`` elsewhere, float32 (or bool)."""
+    dtype = bool if values.dtype == bool else np.float32
+    out = np.full((frames, *values.shape[1:]), fill, dtype)
+    out[span] = values
+    return out
+
+
 def place_in_scene(
     persons: list[PersonMotion], camera: Intrinsics, fps: float, options: WorldOptions
 ) -> tuple[list[PersonMotion], Ground]:
-    """Every lifted person in one world (:func:`hotcli.scene.world.place_persons`), same order."""
+    """Every lifted person in one world (:func:`hotcli.scene.world.place_persons`), same order.
+
+    Each person is placed over the frames they are present in (plus a margin), not the
+    whole video, and comes back as float32: the scene's float64 work costs what the person
+    was seen for.
+    """
+    margin = max(1, options.contact.min_frames)
+    args, spans = _cropped(persons, margin)
     try:
-        placed, ground = place_persons(
-            [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
-            [p.scores for p in persons], [~p.interpolated for p in persons],
-            [p.present for p in persons], camera, fps, options,
-        )  # fmt: skip
+        placed, ground = place_persons(*args, camera, fps, options)
     except ValueError as exc:
         raise HotPoseError(f"cannot place the persons in the scene: {exc}") from None
     out = []
-    for person, where in zip(persons, placed, strict=True):
+    for person, where, span in zip(persons, placed, spans, strict=True):
+        t = person.frames
         out.append(
             replace(
                 person,
-                keypoints_3d=where.keypoints_3d.astype(np.float32),
-                keypoints_3d_world=where.keypoints_3d_world.astype(np.float32),
-                root_camera=where.root_camera.astype(np.float32),
-                keypoints_3d_camera=where.keypoints_3d_camera.astype(np.float32),
-                foot_contact=where.foot_contact,
+                keypoints_3d=_padded(where.keypoints_3d, span, t, np.nan),
+                keypoints_3d_world=_padded(where.keypoints_3d_world, span, t, np.nan),
+                root_camera=_padded(where.root_camera, span, t, np.nan),
+                keypoints_3d_camera=_padded(where.keypoints_3d_camera, span, t, np.nan),
+                foot_contact=_padded(where.foot_contact, span, t, False),
                 foot_skate_mm=(float(where.skate_before_mm), float(where.skate_after_mm)),
             )
         )
@@ -145,11 +185,8 @@ def place_in_scene(
 
 def auto_camera(persons: list[PersonMotion], camera: Intrinsics, fps: float) -> Intrinsics:
     """``--fov auto``: the focal length estimated from the video, else ``camera`` (marked so)."""
-    found = estimate_focal(
-        [p.keypoints_3d for p in persons], [p.keypoints_2d for p in persons],
-        [p.scores for p in persons], [~p.interpolated for p in persons],
-        [p.present for p in persons], camera, fps,
-    )  # fmt: skip
+    args, _ = _cropped(persons, 1)
+    found = estimate_focal(*args, camera, fps)
     return found or replace(camera, source="default (--fov auto could not tell)")
 
 

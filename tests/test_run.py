@@ -229,6 +229,21 @@ def test_stream_corrupt_half_way_says_what_was_read(capsys, short_clips, tmp_pat
     assert_nothing_complete(tmp_path / "o")
 
 
+def test_stream_only_the_decoder_finds_damaged_is_refused_after_the_2d_pass(
+    capsys, lifter_weights, tmp_path
+):
+    """probe reads packets without decoding; the one decoding pass (the 2D stage) finds the
+    pictures that do not decode and refuses the video in one line, writing nothing."""
+    from tests.test_video import make_undecodable_half
+
+    need_clip()
+    bad = make_undecodable_half(tmp_path)
+    out = tmp_path / "o"
+    argv = [str(bad), "-o", str(out), "--weights", str(lifter_weights), "-q"]
+    expect_error(capsys, argv, "corrupt: only 25 of about 50 frames could be decoded")
+    assert_nothing_complete(out)
+
+
 def test_two_people_both_missed_on_the_first_frames(short_clips, lifter_weights, tmp_path):
     out = tmp_path / "o"
     argv = [str(short_clips / "duo.mp4"), "-o", str(out), "--weights", str(lifter_weights),

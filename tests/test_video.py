@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import struct
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -213,3 +215,68 @@ def test_truncated_file_says_how_many_frames_were_readable(tmp_path):
     readable = int(str(caught.value).split("only ")[1].split()[0])
     assert 0 < readable < 100
     assert readable - 2 <= len(opencv_frames(path)) <= readable + 2  # OpenCV reads as many
+
+
+def make_wrong_duration_mkv(folder: Path, frames: int = 50) -> Path:
+    """An H.264 mkv whose header says it lasts 8 s (200 frames at 25 fps): it has ``frames``."""
+    path = folder / "wrong_header.mkv"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", str(frames),
+               "-c:v", "libx264", "-pix_fmt", "yuv420p", str(path))  # fmt: skip
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x44\x89\x88")  # the Segment's Duration element: an 8-byte float, ms
+    assert at > 0 and struct.unpack(">d", data[at + 3 : at + 11])[0] == frames * 40.0
+    data[at + 3 : at + 11] = struct.pack(">d", 8000.0)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def make_undecodable_half(folder: Path, frames: int = 50) -> Path:
+    """A motion-JPEG mkv whose container is intact but whose second half holds no JPEG data:
+    reading the packets finds nothing wrong, only the decoder does (and drops those frames)."""
+    path = folder / "bad_pictures.mkv"
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-frames:v", str(frames),
+               "-c:v", "mjpeg", str(path))  # fmt: skip
+    data = bytearray(path.read_bytes())
+    starts = [m.start() for m in re.finditer(rb"\xff\xd8\xff", bytes(data))]
+    assert len(starts) == frames
+    for start in starts[frames // 2 :]:
+        end = data.find(b"\xff\xd9", start)
+        data[start + 2 : end] = bytes((37 * i + 11) % 256 for i in range(end - start - 2))
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, codec",
+    [("bframes.mp4", ["-c:v", "libx264", "-bf", "3", "-r", "30000/1001"]),
+     ("clip.mkv", ["-c:v", "libx264"]), ("clip.avi", ["-c:v", "mpeg4", "-q:v", "5"]),
+     ("clip.webm", ["-c:v", "libvpx-vp9", "-b:v", "200k"])],
+)  # fmt: skip
+def test_probe_counts_packets_and_that_is_what_decodes(tmp_path, name, codec):
+    """probe reads the packets without decoding them; one packet per frame in these formats,
+    so its count is the decoding pass's (and OpenCV's)."""
+    path = tmp_path / name
+    run_ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=25", "-frames:v", "120", *codec,
+               "-pix_fmt", "yuv420p", str(path))  # fmt: skip
+    info = probe(path)
+    assert info.frames == 120 == sum(1 for _ in iter_frames(path, info))
+    assert len(opencv_frames(path)) == 120
+
+
+def test_a_wrong_duration_in_the_header_does_not_change_the_count(tmp_path):
+    path = make_wrong_duration_mkv(tmp_path)
+    assert "Duration: 00:00:08.00" in ffmpeg_header(path)
+    info = probe(path)
+    assert info.frames == 50 == sum(1 for _ in iter_frames(path, info))
+
+
+def test_damage_only_the_decoder_sees_ends_the_decoding_pass_with_one_line(tmp_path):
+    path = make_undecodable_half(tmp_path)
+    info = probe(path)  # the packets are all there: probe does not decode them
+    assert info.frames == 50
+    frames = iter_frames(path, info)
+    got = [next(frames) for _ in range(25)]
+    assert all(f.shape == (48, 64, 3) for f in got)
+    with pytest.raises(HotPoseError, match=r"corrupt: only 25 of about 50 frames") as caught:
+        next(frames)
+    assert "\n" not in str(caught.value)

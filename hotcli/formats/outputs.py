@@ -146,14 +146,51 @@ def _nan_to_none(x: Any) -> Any:
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
+#: Frames converted to JSON at a time: ``poses.json`` is written piece by piece, so
+#: writing it needs memory for this many frames, not for the whole video.
+JSON_CHUNK_FRAMES = 2048
+_SEPARATORS = (",", ":")
+
+
+def _json_value(f: IO[bytes], name: str, value: np.ndarray) -> None:
+    """Write one array as JSON (the text ``json.dumps`` gives), ``JSON_CHUNK_FRAMES`` rows at
+    a time: NaN as ``null``, rounded as :data:`_DECIMALS` says."""
+    if value.ndim == 0:
+        f.write(json.dumps(_to_json(name, value), allow_nan=False).encode())
+        return
+    f.write(b"[")
+    for start in range(0, len(value), JSON_CHUNK_FRAMES):
+        rows = json.dumps(_to_json(name, value[start : start + JSON_CHUNK_FRAMES]),
+                          separators=_SEPARATORS, allow_nan=False)  # fmt: skip
+        f.write((b"," if start else b"") + rows[1:-1].encode())
+    f.write(b"]")
+
+
+def write_person_json(path: Path, arrays: dict) -> Path:
+    """``poses.json`` for one person: the arrays of :func:`person_arrays` as one object,
+    the camera as an object, and ``frames``; one line, written piece by piece."""
+    names = [n for n in arrays if n != "camera_keys"]
+
+    def write(f: IO[bytes]) -> None:
+        f.write(b"{")
+        for i, name in enumerate(names):
+            f.write((b"," if i else b"") + json.dumps(name).encode() + b":")
+            if name == "camera" and "camera_keys" in arrays:  # in JSON the camera is one object
+                keys = np.asarray(arrays["camera_keys"]).tolist()
+                values = _to_json(name, np.asarray(arrays[name]))
+                camera = dict(zip(keys, values, strict=True))
+                f.write(json.dumps(camera, separators=_SEPARATORS, allow_nan=False).encode())
+            else:
+                _json_value(f, name, np.asarray(arrays[name]))
+        f.write(b',"frames":' + str(len(arrays["keypoints_2d"])).encode() + b"}\n")
+
+    return write_atomic(path, write)
+
+
 def write_person(out_dir: Path, stem: str, arrays: dict) -> list[Path]:
     """``<stem>.npz`` and ``<stem>.json`` for one person."""
     npz = write_atomic(out_dir / f"{stem}.npz", lambda f: np.savez_compressed(f, **arrays))
-    doc = {name: _to_json(name, np.asarray(value)) for name, value in arrays.items()}
-    if "camera" in arrays:  # in JSON the camera is one object
-        doc["camera"] = dict(zip(doc.pop("camera_keys"), doc["camera"], strict=True))
-    doc["frames"] = len(arrays["keypoints_2d"])
-    return [npz, write_json(out_dir / f"{stem}.json", doc)]
+    return [npz, write_person_json(out_dir / f"{stem}.json", arrays)]
 
 
 def write_poses(

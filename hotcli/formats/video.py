@@ -1,19 +1,26 @@
 """Reading and writing video with the ffmpeg that imageio-ffmpeg bundles (no system install).
 
-Reading: :func:`probe` runs ffmpeg once over the whole video stream, decoding it to nothing.
-That gives the exact number of frames that decode (container headers are often wrong) and
-finds damaged files before any expensive work starts. :func:`iter_frames` then streams BGR
-``uint8`` frames one at a time through a pipe, so memory never grows with the length.
+Reading: :func:`probe` runs ffmpeg once over the video stream without decoding it: the
+packets are read and copied to nothing, which counts them (one packet is one frame) and
+finds a container that is cut off, and only the first frame is decoded (the size frames come
+out at). That is a small fraction of a decoding pass. :func:`iter_frames` then streams BGR
+``uint8`` frames one at a time through a pipe, so memory never grows with the length, and
+when the stream ends it checks what the decoder said. That one decoding pass is also where
+the exact number of frames comes from: the frames it gave (the packets counted by
+:func:`probe` are the same number for every file tried, but a decoder may drop or add one),
+and the outputs are sized by it.
 
 Orientation: phone videos store landscape frames plus a rotation (a display matrix, or
 the older ``rotate`` tag). ffmpeg applies it while decoding, so frames come out upright
 and :class:`VideoInfo` reports the displayed size and the rotation that was applied.
 
-Damaged files: a stream that decodes clearly fewer frames than the container promises
+Damaged files: a stream that gives clearly fewer frames than the container promises
 *and* shows ffmpeg errors (a cut-off avi/mkv/mp4, or garbage in the middle) is refused with
 "corrupt: only N of about M frames could be decoded" rather than processed in part, because
-the outputs are meant to line up frame for frame with the source. Decoder errors that lose
-no frames (a concealed glitch) are accepted. A cut-off mp4 whose index (``moov``) is at the
+the outputs are meant to line up frame for frame with the source. A container that is cut
+off is found by :func:`probe` before any expensive work; damage only the decoder sees ends
+the decoding pass (:func:`iter_frames`) with the same message. Decoder errors that lose no
+frames (a concealed glitch) are accepted. A cut-off mp4 whose index (``moov``) is at the
 end cannot be opened at all and is reported as not a readable video.
 
 Writing: :class:`VideoWriter` pipes BGR frames into libx264 (yuv420p, even size, the exact
@@ -60,7 +67,9 @@ class VideoInfo:
     width: int  # as displayed, after rotation
     height: int
     fps: float
-    frames: int  # frames that actually decode, counted by decoding
+    # Frames in the video stream: its packets, counted by probe without decoding (the same
+    # number for every file tried); iter_frames(counted=...) gives the count that decoded.
+    frames: int
     rotation: int  # degrees clockwise the stored frames are turned for display (0/90/180/270)
     has_audio: bool
     codec: str
@@ -101,16 +110,32 @@ def _level_lines(text: str, levels: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _decode_to_null(path: Path) -> str:
-    """Run ffmpeg over the first video stream, decoding every frame to nothing; its log."""
+def _scan(path: Path) -> str:
+    """ffmpeg's log of one pass over the first video stream: every packet read and copied to
+    nothing (counted, not decoded), and the first frame decoded (the size frames come out at)."""
     cmd = [
         ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+info", "-stats",
-        "-i", str(path), "-map", VIDEO_STREAM, "-fps_mode", "passthrough", "-f", "null", "-",
+        "-i", str(path), "-map", VIDEO_STREAM, "-c", "copy", "-f", "null", "-",
+        "-map", VIDEO_STREAM, "-frames:v", "1", "-f", "null", "-",
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:  # a file, not a pipe: long logs cannot block ffmpeg
         subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
         log.seek(0)
         return log.read().decode("utf-8", "replace").replace("\r", "\n")
+
+
+def _count_decoded(path: Path) -> int:
+    """Frames that decode, by decoding every one to nothing (only for a file found damaged,
+    to say how much of it is readable: packets of a cut-off group of pictures do not)."""
+    cmd = [
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "quiet", "-stats",
+        "-i", str(path), "-map", VIDEO_STREAM, "-fps_mode", "passthrough", "-f", "null", "-",
+    ]  # fmt: skip
+    with tempfile.TemporaryFile() as log:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log)
+        log.seek(0)
+        counts = re.findall(rb"frame=\s*(\d+)", log.read())
+    return int(counts[-1]) if counts else 0
 
 
 def _parse_header(text: str) -> dict:
@@ -136,9 +161,9 @@ def _parse_header(text: str) -> dict:
     if duration:
         h, m, s = duration.groups()
         info["duration"] = int(h) * 3600 + int(m) * 60 + float(s)
-    output = text.split("Output #0", 1)[1] if "Output #0" in text else ""
+    output = text.split("Output #1", 1)[1] if "Output #1" in text else ""
     shown = re.search(r": Video: .*?\b(\d{1,5})x(\d{1,5})\b", output)
-    # what ffmpeg actually delivers after applying the rotation: the frames' true size
+    # the decoded first frame's size, rotation applied: what ffmpeg will deliver
     info["shown_size"] = (int(shown.group(1)), int(shown.group(2))) if shown else None
     matrix = re.search(r"display ?matrix: rotation of (-?[\d.]+) degrees", head, re.IGNORECASE)
     tag = re.search(r"\brotate\s*:\s*(-?\d+)", head)
@@ -158,23 +183,40 @@ def _unreadable(path: Path, text: str) -> HotPoseError:
     return HotPoseError(f"{path} is not a readable video (ffmpeg: {reason})")
 
 
+def _corrupt(path: Path, frames: int, expected: int) -> HotPoseError:
+    of = f" of about {expected}" if expected > frames else ""
+    return HotPoseError(
+        f"{path} is corrupt: only {frames}{of} frames could be decoded "
+        "(the file is damaged or was cut off)"
+    )
+
+
+def _is_short(frames: int, expected: int) -> bool:
+    """Clearly fewer frames than expected: more than 2 frames and 2 % missing."""
+    return expected - frames > max(2, 0.02 * expected)
+
+
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Everything about a video, or a :class:`HotPoseError` that says what is wrong with it."""
+    """Everything about a video, or a :class:`HotPoseError` that says what is wrong with it.
+
+    Reads the whole video stream but decodes only its first frame (:func:`_scan`), so it
+    takes a small fraction of a decoding pass; ``frames`` is the number of packets.
+    """
     path = Path(path)
     _check_path(path)
-    text = _decode_to_null(path)
+    text = _scan(path)
     if "Input #0" not in text:
         raise _unreadable(path, text)
     header = _parse_header(text)
     if header["video"] is None:
         what = "an audio file" if header["has_audio"] else "a file without streams"
         raise HotPoseError(f"{path} has no video stream (0 frames): it is {what}")
-    counts = re.findall(r"frame=\s*(\d+)", text)
+    counts = re.findall(r"frame=\s*(\d+)", text)  # the first output's: the packets copied
     frames = int(counts[-1]) if counts else 0
     problems = [
         line for line in _level_lines(text, ("fatal", "error", "warning")) if _DAMAGE.search(line)
     ]
-    if frames == 0:
+    if frames == 0 or (header["shown_size"] is None and problems):
         detail = f" ({problems[0]})" if problems else ""
         raise HotPoseError(f"{path} has no decodable video frames{detail}")
     fps = header["fps"]
@@ -182,14 +224,9 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         raise HotPoseError(f"{path}: the video stream has no frame rate")
     fps = float(exact_rate(fps))
     expected = round(header.get("duration", 0.0) * fps)
-    short = expected - frames > max(2, 0.02 * expected)
     truncated = any(_TRUNCATED.search(p) for p in problems)
-    if problems and (short or truncated):
-        of = f" of about {expected}" if expected > frames else ""
-        raise HotPoseError(
-            f"{path} is corrupt: only {frames}{of} frames could be decoded "
-            "(the file is damaged or was cut off)"
-        )
+    if problems and (_is_short(frames, expected) or truncated):
+        raise _corrupt(path, _count_decoded(path), expected)
     rotation = header["rotation"] if header["rotation"] in (0, 90, 180, 270) else 0
     width, height = header["size"] or (0, 0)
     if rotation in (90, 270):
@@ -209,22 +246,49 @@ def probe(path: str | os.PathLike) -> VideoInfo:
     )
 
 
+def _check_decoded(path: Path, info: VideoInfo, decoded: int, code: int, log) -> None:
+    """After a decoding pass: refuse a stream the decoder found damaged and short of frames.
+
+    ``log`` is ffmpeg's (``level+warning``), read line by line (a long damaged stream's log
+    can be long); ``code`` its exit status.
+    """
+    problems: list[str] = []
+    truncated = False
+    log.seek(0)
+    for raw in log:
+        for line in _level_lines(raw.decode("utf-8", "replace"), ("fatal", "error", "warning")):
+            if _DAMAGE.search(line):
+                truncated = truncated or bool(_TRUNCATED.search(line))
+                if len(problems) < 3:
+                    problems.append(line)
+    if decoded == 0:
+        detail = f" ({problems[0]})" if problems else ""
+        raise HotPoseError(f"{path} has no decodable video frames{detail}")
+    if (problems or code != 0) and (_is_short(decoded, info.frames) or truncated):
+        raise _corrupt(path, decoded, info.frames)
+
+
 def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Iterator[np.ndarray]:
     """Yield writable BGR frames (H, W, 3) ``uint8`` in displayed orientation, one at a time.
 
-    One frame per decoded frame (no duplicates or drops to force a constant rate), so the
-    count matches :attr:`VideoInfo.frames`. Closing the generator stops ffmpeg.
+    One frame per decoded frame (no duplicates or drops to force a constant rate); count
+    them for the exact number (``info.frames`` is the packets', the same for every file
+    tried). When the stream ends, a decoder that reported damage and gave clearly fewer
+    frames than ``info.frames`` raises :class:`HotPoseError` ("corrupt: only N of about M
+    frames could be decoded"), as does a stream with no decodable frame. Closing the
+    generator early stops ffmpeg and checks nothing.
     """
     path = Path(path)
     info = info or probe(path)
     cmd = [
-        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+        ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "level+warning", "-i", str(path),
         "-map", VIDEO_STREAM, "-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "bgr24",
         "-",
     ]  # fmt: skip
     size = info.width * info.height * 3
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log)
+        decoded = 0
         try:
             while True:
                 buf = bytearray(size)
@@ -236,7 +300,10 @@ def iter_frames(path: str | os.PathLike, info: VideoInfo | None = None) -> Itera
                     got += n
                 if got < size:
                     break
+                decoded += 1
                 yield np.frombuffer(buf, np.uint8).reshape(info.height, info.width, 3)
+            code = proc.wait()
+            _check_decoded(path, info, decoded, code, log)
         finally:
             if proc.poll() is None:
                 proc.kill()

@@ -19,11 +19,19 @@ it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame 
    left and right joints swapped), lifted, mirrored back and averaged with the plain pass;
    both go through the network in the same batch.
 4. **Batching and device.** Windows are stacked ``batch`` at a time under
-   ``torch.inference_mode`` on the chosen device.
+   ``torch.inference_mode`` on the chosen device: by default 4 on a CPU
+   (:data:`CPU_BATCH`), where larger batches are no faster and the network's working
+   memory grows with the batch (16 windows: ~1.25 GB peak for the process lifting, 4:
+   ~0.75 GB, on the 2-core test machine, where 4 was also 30 % faster), 16 on a GPU.
 5. **Bone lengths.** By default each bone gets one length over the sequence
    (:func:`hotcli.lifting.skeleton.fix_bone_lengths`), fitted at the video's own frames (after
    step 1 maps back); ``fixed_bones=False`` keeps the network's own, which vary from
    frame to frame.
+
+Memory: a long clip's whole-sequence arrays are float32, the windows are blended as they
+come out of the network (only one window's sums are float64), and the steps that work in
+float64 go :data:`CHUNK_FRAMES` frames at a time, so lifting holds about 1 KB per video
+frame besides the network's own working memory, which depends on ``batch`` only.
 """
 
 from __future__ import annotations
@@ -40,12 +48,23 @@ from torch import nn
 
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
-from hotcli.lifting.skeleton import fix_bone_lengths, flip_pose
+from hotcli.lifting.skeleton import (
+    BONE_LENGTH_PERCENTILE,
+    bone_lengths,
+    fix_bone_lengths,
+    flip_pose,
+    symmetric_bones,
+    with_bone_lengths,
+)
 from hotcli.scene.camera import normalize_2d
 
 #: The rate the shipped lifter was trained at (Human3.6M's 3D poses are sampled at 50 Hz).
 TRAINING_FPS = 50.0
 ROOT = 0
+#: Frames per piece where a whole sequence goes through float64 arithmetic.
+CHUNK_FRAMES = 4096
+#: Windows per forward pass unless told: on a CPU (see step 4 above), on a GPU.
+CPU_BATCH, GPU_BATCH = 4, 16
 
 
 @dataclass
@@ -84,6 +103,32 @@ def sample_frames(sequence: np.ndarray, positions: np.ndarray) -> np.ndarray:
     lower = np.minimum(np.floor(positions).astype(np.int64), n - 2)
     frac = (positions - lower).reshape(-1, *([1] * (sequence.ndim - 1)))
     return sequence[lower] * (1 - frac) + sequence[lower + 1] * frac
+
+
+def sample_frames_f32(sequence: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """:func:`sample_frames` stored as float32, computed :data:`CHUNK_FRAMES` at a time (the
+    same numbers, without a whole-sequence float64 array)."""
+    positions = np.asarray(positions, dtype=np.float64)
+    out = np.empty((len(positions), *np.shape(sequence)[1:]), np.float32)
+    for start in range(0, len(positions), CHUNK_FRAMES):
+        stop = start + CHUNK_FRAMES
+        out[start:stop] = sample_frames(sequence, positions[start:stop])
+    return out
+
+
+def fix_bone_lengths_f32(poses: np.ndarray) -> np.ndarray:
+    """:func:`hotcli.lifting.skeleton.fix_bone_lengths` of (T, 17, 3) poses as float32, in
+    pieces of :data:`CHUNK_FRAMES` (the same numbers: lengths over the whole sequence)."""
+    chunks = range(0, len(poses), CHUNK_FRAMES)
+    out = np.empty(np.shape(poses), np.float32)
+    if not len(poses):
+        return out
+    lengths = np.concatenate([bone_lengths(np.asarray(poses[i : i + CHUNK_FRAMES], np.float64))
+                              for i in chunks])  # fmt: skip
+    kept = symmetric_bones(np.percentile(lengths, BONE_LENGTH_PERCENTILE, axis=0))
+    for i in chunks:
+        out[i : i + CHUNK_FRAMES] = with_bone_lengths(poses[i : i + CHUNK_FRAMES], kept)
+    return out
 
 
 def resample_positions(frames: int, fps: float, target_fps: float) -> np.ndarray:
@@ -148,7 +193,7 @@ class Lifter:
         weights: str | os.PathLike | None = None,
         device: str = "auto",
         flip: bool = True,
-        batch: int = 16,
+        batch: int | None = None,
         model: nn.Module | None = None,
         training_fps: float | None = None,
         hop: int | None = None,
@@ -164,7 +209,8 @@ class Lifter:
         self.frames = int(model.cfg.frames)
         self.seq2frame = getattr(model.cfg, "output", "seq2seq") == "seq2frame"
         self.flip = flip
-        self.batch = max(1, int(batch))
+        default = CPU_BATCH if self.device.type == "cpu" else GPU_BATCH
+        self.batch = max(1, int(batch)) if batch else default
         self.hop = max(1, int(hop) if hop else self.frames // 2)
         meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
         self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
@@ -196,17 +242,20 @@ class Lifter:
         t = len(k)
         if t == 0:
             return np.zeros((0, 17, 3), dtype=np.float32)
-        x = normalize_2d(fill_missing(k), width, height).astype(np.float32)
+        # float32 throughout; float64 only piece by piece (sample_frames_f32)
+        x = normalize_2d(k if np.isfinite(k).all() else fill_missing(k), width, height)
         positions = resample_positions(t, fps, self.training_fps)
-        resampled = sample_frames(x, positions).astype(np.float32)
+        resampled = sample_frames_f32(x, positions)
+        del x
         pose = self._root_relative(resampled, progress)
+        del resampled
         if len(positions) != t or not np.array_equal(positions, np.arange(t)):
             # Where each video frame falls in the resampled sequence (i·50/fps but for the
             # shortened last step), then linear interpolation of the 3D there. The bones
             # are fitted after this, as interpolating between two poses shortens them.
             back = np.interp(np.arange(t), positions, np.arange(len(positions)))
-            pose = sample_frames(pose, back)
-        return self._bones(pose).astype(np.float32)
+            pose = sample_frames_f32(pose, back)
+        return fix_bone_lengths_f32(pose) if self.fixed_bones else pose.astype(np.float32)
 
     def count_windows(self, frames: int, fps: float) -> int:
         """How many windows :meth:`lift` runs for a clip (for progress bars)."""
@@ -226,9 +275,10 @@ class Lifter:
         return fix_bone_lengths(pose) if self.fixed_bones else pose
 
     def _root_relative(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
-        """The network's 3D with the root joint moved to the origin."""
+        """The network's 3D with the root joint moved to the origin (float32)."""
         pose = self._network_pose(x, progress)
-        return pose - pose[:, ROOT : ROOT + 1]
+        pose -= pose[:, ROOT : ROOT + 1]
+        return pose
 
     def _network_pose(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
         """The network's 3D for every frame of ``x``: one window per frame, or blended windows."""
@@ -236,21 +286,44 @@ class Lifter:
         if self.seq2frame:
             padded = np.concatenate([np.repeat(x[:1], f // 2, 0), x,
                                      np.repeat(x[-1:], f - 1 - f // 2, 0)])  # fmt: skip
-            return np.concatenate(list(self._run(padded, np.arange(length), progress)))[:, 0]
+            outs = [
+                y[:, 0].astype(np.float32) for y in self._run(padded, np.arange(length), progress)
+            ]
+            return np.concatenate(outs)
         left = max(0, (f - length) // 2)
         right = max(0, f - length - left)
-        padded = np.concatenate([np.repeat(x[:1], left, 0), x, np.repeat(x[-1:], right, 0)])
+        padded = x  # a clip as long as a window or longer needs no padding (and no copy)
+        if left or right:
+            padded = np.concatenate([np.repeat(x[:1], left, 0), x, np.repeat(x[-1:], right, 0)])
         starts = window_starts(len(padded), f, self.hop)
         weight = window_weights(f)[:, None, None]
-        total = np.zeros((len(padded), 17, 3))
-        norm = np.zeros((len(padded), 1, 1))
+        # Blend as the windows come (their starts ascend): a frame is final once the next
+        # window starts after it, so only the frames of the current window are summed, in
+        # float64, and the result is float32.
+        out = np.full((length, 17, 3), np.nan, np.float32)  # NaN: a frame no window covers
+        base, sums, norm = 0, np.zeros((0, 17, 3)), np.zeros((0, 1, 1))
         done = 0
-        for out in self._run(padded, starts, progress):
-            for y, s in zip(out, starts[done : done + len(out)], strict=True):
-                total[s : s + f] += weight * y
-                norm[s : s + f] += weight
-            done += len(out)
-        return (total / norm)[left : left + length]
+        for batch in self._run(padded, starts, progress):
+            for y, s in zip(batch, starts[done : done + len(batch)], strict=True):
+                if s + f > base + len(sums):  # grow the open span to cover this window
+                    grow = s + f - base - len(sums)
+                    sums = np.concatenate([sums, np.zeros((grow, 17, 3))])
+                    norm = np.concatenate([norm, np.zeros((grow, 1, 1))])
+                sums[s - base : s - base + f] += weight * y
+                norm[s - base : s - base + f] += weight
+                done += 1
+                final = len(padded) if done == len(starts) else int(starts[done])
+                if final > base:  # frames [base, final) get no more windows: write them
+                    self._emit(out, sums[: final - base] / norm[: final - base], base, left)
+                    sums, norm, base = sums[final - base :], norm[final - base :], final
+        return out
+
+    @staticmethod
+    def _emit(out: np.ndarray, blended: np.ndarray, base: int, left: int) -> None:
+        """Copy the padded frames ``base, base + 1, ...`` that fall inside the clip to ``out``."""
+        lo, hi = max(base, left), min(base + len(blended), left + len(out))
+        if hi > lo:
+            out[lo - left : hi - left] = blended[lo - base : hi - base]
 
     def _run(
         self, padded: np.ndarray, starts: np.ndarray, progress: Callable[[int], None] | None

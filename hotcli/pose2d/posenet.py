@@ -181,11 +181,15 @@ def load_posenet(model, device: str = "cpu", cache: Path | None = None):
     """A callable pose network from a path, a loaded Ultralytics YOLO, or a network already.
 
     OpenVINO folders on a CPU run directly (:class:`OpenVinoPose`); the rest via Ultralytics.
+    Any other callable ``net(image, imgsz) -> Detections`` is used as it is (tests use
+    stand-ins).
     """
     if isinstance(model, (OpenVinoPose, UltralyticsPose)):
         return model
     if hasattr(model, "predict"):
         return UltralyticsPose(model, device)
+    if callable(model):
+        return model
     path = Path(str(model))
     if path.is_dir() and path.name.endswith("_openvino_model") and device == "cpu":
         import importlib.util

