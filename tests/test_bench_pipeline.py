@@ -176,7 +176,7 @@ def test_children_run_this_checkout_with_the_given_cache(monkeypatch, tmp_path) 
 
 def test_a_real_child_process_reports_its_stages(example_video, tmp_path) -> None:
     """One whole `hot-pose CLIP --no-render` child on 10 frames, with the usual cache."""
-    from hotcli.cli.export import cache_dir
+    from hotcli.pose2d.export import cache_dir
 
     clip = tmp_path / "ten.mp4"
     run_ffmpeg("-i", str(example_video), "-frames:v", "10", "-an", str(clip))

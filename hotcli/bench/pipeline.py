@@ -16,7 +16,7 @@ slows them alike, and each row gives the median of ``--runs`` whole-process fram
 come from the children's own ``summary.json`` (``fps_per_stage``, medians over the runs).
 
 Model loading is measured cold and warm. All hot-pose children share a cache folder of the
-benchmark's own (``$HOT_POSE_CACHE``, see :func:`hotcli.cli.export.cache_dir`), empty at
+benchmark's own (``$HOT_POSE_CACHE``, see :func:`hotcli.pose2d.export.cache_dir`), empty at
 first, so the user's cache is neither used nor touched: one extra ``--no-render`` run before
 the timed ones finds it empty, as the first run after installing does (the OpenVINO export
 and its compiled form are made then), and the timed runs find it filled. Both report the
