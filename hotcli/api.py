@@ -387,7 +387,7 @@ class VideoResult:
 
     def to_bvh(self, path: str | os.PathLike, person: int = 0, scale: float = 100.0) -> Path:
         """One person's motion (``persons[person]``) as a BVH file, ``scale`` units a metre."""
-        from hotcli.cli.bvh import write_person_bvhs
+        from hotcli.formats.bvh import write_person_bvhs
 
         if not -len(self.persons) <= person < len(self.persons):
             raise HotPoseError(f"no person {person}: the result has {len(self.persons)}")
@@ -400,7 +400,7 @@ class VideoResult:
     def _write_bvhs(self, out_dir: Path, scale: float) -> dict[int, list[str]]:
         """``<stem>.bvh`` (and ``<stem>_track<ID>.bvh`` per person when several) from the same
         float32 poses as ``poses.npz``, so ``hot-pose bvh`` on the result writes the same."""
-        from hotcli.cli.bvh import write_person_bvhs
+        from hotcli.formats.bvh import write_person_bvhs
 
         people = [(p.track_id, np.asarray(p.keypoints_3d_world, np.float32))
                   for p in self.persons]  # fmt: skip

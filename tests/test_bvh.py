@@ -239,7 +239,7 @@ def test_blender_imports_the_example_clip_within_a_centimetre(dancer, tmp_path):
 
 
 def test_a_person_in_view_for_part_of_the_video_exports_only_that_span():
-    from hotcli.cli.bvh import present_span
+    from hotcli.formats.bvh import present_span
 
     poses = np.arange(10 * 17 * 3, dtype=float).reshape(10, 17, 3)
     poses[:2] = np.nan  # enters at frame 2

@@ -444,3 +444,47 @@ def write_bvh(
     """Write one person's poses (T, 17, 3) metres as a BVH file (temporary name, renamed)."""
     text = bvh_text(motion_from_poses(keypoints_3d_world, fps, scale))
     return write_atomic(Path(path), lambda f: f.write(text.encode()))
+
+
+def bvh_names(stem: str, track_ids: list[int]) -> dict[int, list[str]]:
+    """Each person's BVH file names: ``<stem>.bvh`` for the first (the main person) and,
+    when there are several, ``<stem>_track<ID>.bvh`` for each (as ``poses*.npz``)."""
+    names = {tid: [] for tid in track_ids}
+    if track_ids:
+        names[track_ids[0]].append(f"{stem}.bvh")
+    if len(track_ids) > 1:
+        for tid in track_ids:
+            names[tid].append(f"{stem}_track{tid}.bvh")
+    return names
+
+
+def write_person_bvhs(
+    out_dir: Path, stem: str, people: list[tuple[int, np.ndarray]], fps: float, scale: float
+) -> dict[int, list[str]]:
+    """Write the BVH files of ``people`` ((track id, keypoints_3d_world (T, 17, 3) m), the
+    main person first) into ``out_dir``; returns each track id's file names."""
+    people = [(tid, present_span(keypoints)) for tid, keypoints in people]
+    for tid, keypoints in people:  # every person checked before any file is written
+        check_poses(keypoints, fps, f"track {tid}")
+    names = bvh_names(stem, [tid for tid, _ in people])
+    for tid, keypoints in people:
+        for name in names[tid]:
+            write_bvh(out_dir / name, keypoints, fps, scale)
+    return names
+
+
+def present_span(keypoints: np.ndarray) -> np.ndarray:
+    """The frames (T', 17, 3) from a person's first to last complete pose.
+
+    Outside that span the person is not in view (NaN), and nothing is exported there; a
+    BVH needs a pose in every frame, so a longer gap inside the span holds the last pose.
+    All-NaN input is returned as is (and refused by the writer's check).
+    """
+    keypoints = np.asarray(keypoints)
+    seen = np.flatnonzero(np.isfinite(keypoints).all(axis=(1, 2)))
+    if len(seen) == 0:
+        return keypoints
+    span = keypoints[seen[0] : seen[-1] + 1].copy()
+    ok = np.isfinite(span).all(axis=(1, 2))
+    last = np.maximum.accumulate(np.where(ok, np.arange(len(span)), 0))
+    return span[last]
