@@ -49,8 +49,6 @@ from hotcli.scene.world import WorldOptions
 RENDER_SUFFIX = "_pose.mp4"  # <video stem>_pose.mp4
 GIF_SUFFIX = "_pose.gif"
 PLOT_SUFFIX = "_motion.png"
-#: 2D layouts :meth:`HotPose.lift` reads; ``h36m17`` is the lifter's own.
-LIFT_LAYOUTS = ("h36m17", *LAYOUTS)
 
 
 class HotPose:
@@ -162,14 +160,9 @@ class HotPose:
         removed again when this call created it and the run failed before writing to it.
         """
         options = options or JobOptions(run=self.options)
-        out_dir = Path(folder)
-        created = outputs.prepare_output_dir(out_dir)
-        try:
+        with outputs.result_folder(folder) as out_dir:
             result = self.predict(source, options.person, options.all_persons, progress)
-            return result.save(out_dir, options.save, progress)
-        except BaseException:
-            outputs.remove_if_empty(out_dir, created)
-            raise
+            return result._save(out_dir, options.save, progress)
 
     def lift(
         self,
@@ -194,15 +187,13 @@ class HotPose:
         k = np.asarray(keypoints_2d, dtype=np.float32)
         if k.ndim != 3 or k.shape[-1] != 2 or len(k) == 0:
             raise HotPoseError(f"keypoints_2d must be (T, J, 2) pixels, got shape {k.shape}")
-        if layout not in LIFT_LAYOUTS:
-            raise HotPoseError(
-                f"unknown layout {layout!r}: choose one of {', '.join(LIFT_LAYOUTS)}"
-            )
+        if layout not in LAYOUTS:
+            raise HotPoseError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
         if scores is not None and np.shape(scores) != k.shape[:2]:
             raise HotPoseError(f"scores must be (T, J) = {k.shape[:2]}, got {np.shape(scores)}")
         if not (np.isfinite(fps) and fps > 0 and width > 0 and height > 0):
             raise HotPoseError("fps, width and height must be positive")
-        if layout == "h36m17":
+        if layout == "h36m17":  # as given: the conversion matrix would spread one NaN joint
             if k.shape[1] != 17:
                 raise HotPoseError(f"h36m17 has 17 joints, got keypoints {k.shape}")
             s = np.ones(k.shape[:2], np.float32) if scores is None else np.asarray(scores)
@@ -327,14 +318,8 @@ class VideoResult:
         presence marks a complete result, and an earlier one is removed before anything
         is written. A folder this call created is removed again when it fails.
         """
-        options = options or SaveOptions()
-        out_dir = Path(folder)
-        created = outputs.prepare_output_dir(out_dir)
-        try:
-            return self._save(out_dir, options, progress)
-        except BaseException:
-            outputs.remove_if_empty(out_dir, created)
-            raise
+        with outputs.result_folder(folder) as out_dir:
+            return self._save(out_dir, options or SaveOptions(), progress)
 
     def _save(self, out_dir: Path, options: SaveOptions, progress: bool) -> dict:
         start = time.perf_counter()

@@ -36,7 +36,8 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,10 +52,18 @@ SUMMARY_NAME = "summary.json"
 POSES_STEM = "poses"
 
 
-def remove_if_empty(out_dir: Path, created: bool) -> None:
-    """Remove ``out_dir`` again after a failed run, if that run created it and it is empty."""
-    if created and out_dir.is_dir() and not any(out_dir.iterdir()):
-        shutil.rmtree(out_dir, ignore_errors=True)
+@contextmanager
+def result_folder(folder: str | os.PathLike) -> Iterator[Path]:
+    """The folder a result is written into: prepared before (:func:`prepare_output_dir`)
+    and, when the work inside fails and left it empty, removed again if it was made here."""
+    out_dir = Path(folder)
+    created = prepare_output_dir(out_dir)
+    try:
+        yield out_dir
+    except BaseException:
+        if created and out_dir.is_dir() and not any(out_dir.iterdir()):
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
 
 
 def is_complete(out_dir: str | os.PathLike) -> bool:
