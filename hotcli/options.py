@@ -80,18 +80,20 @@ class Pose2DOptions:
 
     Every ``detect_every`` frames (and after a tracked person is lost) the whole frame is
     searched at ``imgsz``; in between, the network runs on a crop around each tracked
-    person at ``crop_size`` (0: whole frame every frame, the reference). ``tiles`` adds a
-    2 × 2 grid of overlapping tiles to each whole-frame search: ``auto`` once people
-    smaller than ``small`` of the frame height have been seen (or nobody was found).
+    person at ``crop_size`` when that magnifies every one of them, otherwise on the whole
+    frame (``crop_size`` 0: whole frame every frame, the reference). ``tiles`` adds a
+    2 × 2 grid of overlapping tiles to each whole-frame search: ``auto`` while the last
+    search found people smaller than ``small`` of the frame height (or nobody), and when
+    this frame's whole-frame pass does.
     """
 
     imgsz: int = 640
-    # Defaults: the whole frame every frame (the reference). Crops and tiles (--detect-every 8
-    # --crop-size 384 --tiles auto) moved the keypoints 1.26 % of height at the median on the
-    # example clip but 1.72 % on vtest.avi (60 frames), over the 1.5 % bound for a default.
-    detect_every: int = 1
-    crop_size: int = 0
-    tiles: str = "off"
+    # Crops only magnify (a person the whole frame shows larger gets the whole frame), so a
+    # large person is found exactly as by the reference (the example clip: no change) and
+    # small ones are found at all (vtest.avi: README "Speed").
+    detect_every: int = 8
+    crop_size: int = 256
+    tiles: str = "auto"
     small: float = 0.25
     margin: float = 1.2  # a crop's side over the person's longer side
 

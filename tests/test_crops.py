@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotcli.pose2d.crops import best_match, crop_window, dedupe, iou, tile_windows
+from hotcli.options import Pose2DOptions
+from hotcli.pose2d.crops import (
+    best_match,
+    crop_is_sharper,
+    crop_window,
+    dedupe,
+    iou,
+    tile_windows,
+)
+from hotcli.pose2d.posenet import Detections
 
 
 def test_two_by_two_tiles_cover_the_frame_and_overlap_by_a_quarter():
@@ -66,3 +75,82 @@ def test_iou_of_a_box_with_itself_is_one_and_with_a_disjoint_one_zero():
     a = np.array([[0.0, 0, 10, 10]])
     b = np.array([[0.0, 0, 10, 10], [20, 20, 30, 30], [5, 0, 15, 10]])
     assert np.allclose(iou(a, b), [[1.0, 0.0, 1 / 3]])
+
+
+def test_a_crop_is_used_only_where_it_magnifies_the_person():
+    # 1280x720 searched at 640: the whole frame shows everyone at half size.
+    small = np.array([600.0, 300.0, 640.0, 400.0])  # 100 px tall: crop 120 px → 256 px
+    large = np.array([400.0, 100.0, 700.0, 700.0])  # 600 px tall: crop 720 px → 256 px
+    assert crop_is_sharper(small, 1280, 720, 640, 256, 1.2)
+    assert not crop_is_sharper(large, 1280, 720, 640, 256, 1.2)
+
+
+class WhitePeople:
+    """A stand-in pose network: each white rectangle of the image it is given is a person."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int]] = []
+
+    def __call__(self, image: np.ndarray, imgsz: int) -> Detections:
+        import cv2
+
+        self.calls.append(image.shape[:2])
+        mask = (image[..., 0] > 128).astype(np.uint8)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+        boxes = np.array([[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count]], np.float32)
+        n = len(boxes)
+        if not n:
+            return Detections.empty()
+        t = np.linspace(0, 1, 17, dtype=np.float32)
+        kps = np.stack(
+            [
+                boxes[:, None, 0] + t * (boxes[:, None, 2] - boxes[:, None, 0]),
+                boxes[:, None, 1] + t * (boxes[:, None, 3] - boxes[:, None, 1]),
+            ],
+            -1,
+        )
+        return Detections(boxes, np.full(n, 0.9, np.float32), kps, np.ones((n, 17), np.float32))
+
+
+def frame_with(boxes, width=1280, height=720) -> np.ndarray:
+    frame = np.zeros((height, width, 3), np.uint8)
+    for x0, y0, x1, y1 in boxes:
+        frame[y0:y1, x0:x1] = 255
+    return frame
+
+
+def test_a_large_person_is_searched_on_the_whole_frame_every_frame():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions())
+    for _ in range(10):
+        assert len(finder(frame_with([(400, 60, 700, 660)]))) <= 1
+    assert net.calls == [(720, 1280)] * 10  # no crops, no tiles
+
+
+def test_small_people_get_tiles_then_crops_between_searches():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(detect_every=8, crop_size=256, tiles="auto"))
+    people = [(100, 300, 140, 400), (900, 350, 940, 450)]
+    found = [finder(frame_with(people)) for _ in range(9)]
+    whole = [i for i, shape in enumerate(net.calls) if shape == (720, 1280)]
+    assert len(whole) == 2  # frames 0 and 8
+    assert whole[1] - whole[0] == 5 + 7 * 2  # frame 0: whole + 4 tiles; frames 1-7: 2 crops
+    assert all(max(shape) < 200 for shape in net.calls[5 : whole[1]])  # crops around each
+    assert all(len(f) == 2 for f in found[2:])
+
+
+def test_tiles_stop_once_only_large_people_are_found():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(detect_every=1, crop_size=0, tiles="auto"))
+    finder(frame_with([]))  # nobody: tiles too
+    assert len(net.calls) == 5
+    finder(frame_with([(400, 60, 700, 660)]))  # searched with tiles (the last found nobody)
+    assert len(net.calls) == 10
+    finder(frame_with([(400, 60, 700, 660)]))  # a large person only: the whole frame
+    assert len(net.calls) == 11

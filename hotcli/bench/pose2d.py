@@ -20,7 +20,7 @@ import numpy as np
 from hotcli.errors import HotPoseError
 from hotcli.options import Pose2DOptions
 
-DEFAULT_CANDIDATES = "1:0:off,1:0:on,8:384:auto"
+DEFAULT_CANDIDATES = "1:0:off,1:0:on,8:256:auto"
 
 
 def parse_candidate(text: str) -> Pose2DOptions:

@@ -69,11 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="search the whole frame every N frames; in between, crops around the "
                    "tracked people (default: %(default)s; 1: whole frame every frame)")  # fmt: skip
     g.add_argument("--crop-size", type=int, default=d.crop_size, metavar="PX",
-                   help="network size for a crop around a tracked person (default: %(default)s;"
-                   " 0: no crops)")  # fmt: skip
+                   help="network size for a crop around a tracked person, used only when it "
+                   "magnifies every tracked person (default: %(default)s; 0: no crops)",
+                   )  # fmt: skip
     g.add_argument("--tiles", choices=["auto", "on", "off"], default=d.tiles,
-                   help="add 2x2 overlapping tiles to whole-frame searches; auto: once people "
-                   "under 1/4 of the frame height are seen (default: %(default)s)")  # fmt: skip
+                   help="add 2x2 overlapping tiles to whole-frame searches; auto: while people "
+                   "under 1/4 of the frame height (or nobody) are found (default: %(default)s)",
+                   )  # fmt: skip
     g.add_argument(
         "--pose-backend",
         default=d.pose_backend,

@@ -6,8 +6,9 @@ Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d.tra
   in a 768-px-wide frame is about 50 px at a 640-px detection size, too small for YOLO; in
   a 2 × 2 tiling the same person is magnified by about 1.4 before detection.
 - :func:`crop_window`: a square around a tracked person, with a margin for the motion
-  until the next frame. The network then runs on that crop at a small size (384 px): less
-  work than the whole frame, and a small person is magnified instead of shrunk.
+  until the next frame. The network then runs on that crop at a small size (256 px): less
+  work than the whole frame, and a small person is magnified instead of shrunk
+  (:func:`crop_is_sharper` says whether it is; a large person gets the whole frame).
 - :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
   windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
 - :func:`best_match`: the detection in a crop that is the person the crop was made for.
@@ -68,6 +69,19 @@ def crop_window(box: np.ndarray, width: int, height: int, margin: float = 1.5,
     y0 = float(np.clip(cy - side / 2, 0, max(height - side, 0)))
     x1, y1 = min(x0 + side, width), min(y0 + side, height)
     return np.array([round(x0), round(y0), round(x1), round(y1)], int)
+
+
+def crop_is_sharper(box: np.ndarray, width: int, height: int, imgsz: int, crop_size: int,
+                    margin: float) -> bool:  # fmt: skip
+    """Whether the network sees the person in ``box`` (4,) at least as large in a crop at
+    ``crop_size`` as in the whole ``width`` × ``height`` frame searched at ``imgsz``.
+
+    A crop shrinks a person who fills much of the frame (and costs keypoint accuracy)
+    but magnifies a small one; only the second is worth it.
+    """
+    side = crop_window(box, width, height, margin)
+    crop_side = max(side[2] - side[0], side[3] - side[1], 1)
+    return crop_size / crop_side >= imgsz / max(width, height)
 
 
 def dedupe(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.6) -> np.ndarray:

@@ -394,7 +394,8 @@ class PeopleFinder:
 
     Whole-frame searches (every ``detect_every`` frames, when nobody is tracked, and on the
     frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
-    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person at ``crop_size``.
+    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person at ``crop_size``
+    when a crop magnifies every one of them (a large person gets the whole frame).
     Every detection goes through the tracker, which gives the ids.
     """
 
@@ -403,13 +404,14 @@ class PeopleFinder:
         self.tracker = make_tracker(tracker)
         self.n = 0
         self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
-        self.small = search.tiles == "on"
+        self.small = False  # the last whole-frame search found small people (or nobody)
         self.lost = True
 
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
         s = self.search
-        whole = s.crop_size == 0 or self.lost or self.n % s.detect_every == 0 or not self.boxes
+        whole = (s.crop_size == 0 or self.lost or self.n % s.detect_every == 0
+                 or not self.boxes or not self._crops_are_sharper(frame))  # fmt: skip
         dets = self._whole(frame) if whole else self._crops(frame)
         self.n += 1
         found = self.tracker.update(_TrackerInput(dets.boxes, dets.scores), frame)
@@ -424,6 +426,15 @@ class PeopleFinder:
         self.boxes = [t.xyxy for t in self.tracker.tracked_stracks]
         return out
 
+    def _crops_are_sharper(self, frame: np.ndarray) -> bool:
+        """Crops only when each tracked person is seen at least as large as in the frame."""
+        from hotcli.pose2d.crops import crop_is_sharper
+
+        h, w = frame.shape[:2]
+        s = self.search
+        return all(crop_is_sharper(box, w, h, s.imgsz, s.crop_size, s.margin)
+                   for box in self.boxes)  # fmt: skip
+
     def _whole(self, frame: np.ndarray):
         from hotcli.pose2d.crops import dedupe, tile_windows
         from hotcli.pose2d.posenet import Detections
@@ -431,17 +442,23 @@ class PeopleFinder:
         s = self.search
         h, w = frame.shape[:2]
         dets = self.net(frame, s.imgsz)
-        if s.tiles == "auto" and not self.small:
-            heights = dets.boxes[dets.scores >= 0.25, 3] - dets.boxes[dets.scores >= 0.25, 1]
-            self.small = not len(heights) or bool((heights < s.small * h).any())
-        if self.small and s.tiles != "off":
+        tiles = s.tiles == "on" or (s.tiles == "auto" and (self.small or self._small(dets, h)))
+        if tiles:
             parts = [dets]
             for x0, y0, x1, y1 in tile_windows(w, h):
                 parts.append(self.net(frame[y0:y1, x0:x1], s.imgsz).shifted(x0, y0))
             dets = Detections.concat(parts)
             dets = dets.select(dedupe(dets.boxes, dets.scores))
+        if s.tiles == "auto":  # decided again at every whole-frame search
+            self.small = self._small(dets, h)
         self.lost = False
         return dets
+
+    def _small(self, dets, height: int) -> bool:
+        """Nobody found with some confidence, or someone under ``small`` of the frame height."""
+        sure = dets.scores >= 0.25
+        heights = dets.boxes[sure, 3] - dets.boxes[sure, 1]
+        return not len(heights) or bool((heights < self.search.small * height).any())
 
     def _crops(self, frame: np.ndarray):
         from hotcli.pose2d.crops import best_match, crop_window, dedupe
