@@ -97,9 +97,9 @@ def kept_bone_lengths(
     scaled so that they sum to it: the proportions are the lifter's, the size is an average
     adult's. A person's size cannot be seen in 2D (a tall person far away looks like a short
     one nearby), and the lifter's guess follows how large the person looks: on Human3.6M's
-    held-out S8 its skeleton comes out 2–5 % too large from the near cameras and 2–5 % too
-    small from the far ones, which is what puts the pelvis off in depth (5 % at 5 m is
-    25 cm). ``None`` keeps the lifter's own size.
+    held-out S8 its skeleton comes out up to 5 % too large from the near cameras and up to
+    5 % too small from the far one, which is what puts the pelvis off in depth (5 % at 5 m
+    is 25 cm). ``None`` keeps the lifter's own size.
     """
     kept = symmetric_bones(np.percentile(np.asarray(lengths, np.float64), percentile, axis=0))
     if size is not None:
