@@ -22,6 +22,7 @@ from hotcli.pose2d.tracking import (
     select_tracks,
     track_people,
 )
+from tests.conftest import need_clip, run_cli
 
 J = {name: i for i, name in enumerate(H36M_JOINTS)}
 
@@ -291,3 +292,15 @@ def test_int8_export_outside_a_checkout_asks_for_calibration_videos(capsys, tmp_
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "examples/dancer.mp4 not found" in err
     assert "--calibration VIDEO" in err and list(tmp_path.iterdir()) == []
+
+
+def test_the_keypoint_bench_can_measure_against_a_larger_reference(example_video):
+    need_clip()
+    pytest.importorskip("openvino")
+    code, out, err = run_cli(["bench", "--keypoints", str(example_video), "--max-frames", "3",
+                              "--candidates", "1:0:off", "--reference-imgsz", "960"])  # fmt: skip
+    assert code == 0, err
+    assert "3 frames" in out and "whole-frame 960 px model" in out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("reference", "1:0:off"))]
+    assert [row[0] for row in rows] == ["reference", "1:0:off:1.2"]
+    assert float(rows[0][3]) == 1.0  # the reference finds the one dancer in every frame

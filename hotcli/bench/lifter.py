@@ -132,7 +132,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="VIDEO",
         default=None,
         help="the 2D stage on VIDEO: speed, people per frame and keypoint change of each "
-        "--candidates against the float whole-frame 640 px model (hotcli.bench.pose2d)",
+        "--candidates against the float whole-frame model (hotcli.bench.pose2d)",
     )
     parser.add_argument(
         "--candidates",
@@ -142,6 +142,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-frames", type=positive_int, default=None,
                         help="only the first N frames for --keypoints")  # fmt: skip
+    parser.add_argument("--reference-imgsz", type=positive_int, default=640, metavar="PX",
+                        help="--keypoints: the reference's network size (1280: small people "
+                        "seen twice as large)")  # fmt: skip
     parser.add_argument(
         "--pipeline",
         type=Path,
@@ -193,7 +196,7 @@ def main(args: argparse.Namespace) -> int:
 
         spec = args.candidates or DEFAULT_CANDIDATES
         rows = bench_keypoints(args.keypoints, [parse_candidate(c) for c in spec.split(",")],
-                               args.max_frames)  # fmt: skip
+                               args.max_frames, reference_imgsz=args.reference_imgsz)  # fmt: skip
         print_rows(args.keypoints, rows)
     elif args.render:
         from hotcli.bench.render import bench_render, print_render_table

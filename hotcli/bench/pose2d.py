@@ -2,7 +2,8 @@
 
 ``hot-pose bench --keypoints VIDEO`` decodes the video once and hands every frame to each
 2D stage in turn (interleaved, so a noisy machine slows them alike): the reference (the
-float PyTorch model on the whole frame at 640 px, every frame) and each candidate
+float PyTorch model on the whole frame at 640 px, every frame; ``--reference-imgsz 1280``
+sees small people twice as large, the sharper reference for them) and each candidate
 ``DETECT_EVERY:CROP_SIZE:TILES`` (:class:`~hotcli.options.Pose2DOptions`) on the default
 network (OpenVINO on a CPU). For each it prints frames/s of the network work, people
 found per frame, and against the reference the keypoint change (:mod:`hotcli.bench.kpdiff`),
@@ -107,7 +108,7 @@ def main_person_3d(per_frame: list[dict], lifter, info) -> np.ndarray | None:
 
 
 def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: int | None = None,
-                    lift: bool = True) -> list[dict]:  # fmt: skip
+                    lift: bool = True, reference_imgsz: int = 640) -> list[dict]:  # fmt: skip
     """One row per stage (the reference first): frames/s, people per frame, changes."""
     from hotcli.formats.video import probe
     from hotcli.pose2d.export import openvino_pose_model
@@ -116,7 +117,8 @@ def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: in
 
     weights = resolve_pose_model("yolo11n-pose.pt")
     fast = load_posenet(openvino_pose_model(weights) or weights)
-    stages = {"reference": (UltralyticsPose(load_pose_model(weights)), Pose2DOptions.reference())}
+    reference = Pose2DOptions.reference(reference_imgsz)
+    stages = {"reference": (UltralyticsPose(load_pose_model(weights)), reference)}
     for c in candidates:
         stages[label(c)] = (fast, c)
     seen, seconds, n = run_stages(video, stages, max_frames)
@@ -137,6 +139,7 @@ def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: in
             "stage": name,
             "network": str(stages[name][0]),
             "frames": n,
+            "imgsz": stages[name][1].imgsz,
             "fps_2d": n / max(seconds[name], 1e-9),
             "people_per_frame": float(np.mean([len(f) for f in seen[name]])) if n else 0.0,
         }
@@ -152,7 +155,7 @@ def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: in
 
 def print_rows(video: Path, rows: list[dict]) -> None:
     print(f"{video.name}: {rows[0]['frames']} frames; candidates DETECT_EVERY:CROP_SIZE:TILES "
-          "against the float whole-frame 640 px model")  # fmt: skip
+          f"against the float whole-frame {rows[0]['imgsz']} px model")  # fmt: skip
     head = (f"{'stage':<14} {'2D fps':>7} {'× ref':>6} {'people/fr':>9} {'median %':>8} "
             f"{'p95 %':>7} {'swaps':>6} {'paired':>6} {'3D mm':>6}")  # fmt: skip
     print(head)
