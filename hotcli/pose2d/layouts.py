@@ -23,9 +23,9 @@ head from the thorax, upper neck, head top and shoulders. The weights are robust
 detections against the mocap joints projected through the same cameras), made left/right
 symmetric and rounded to two decimals; ``python scripts/fit_mpii16.py`` refits and scores
 them. On held-out S8 the median joint error is 1.83 % of the person's height (one-to-one
-limbs with only the head line fitted: 2.11 %), and the shipped twin's MPJPE on those
-detections is about 5 mm lower than with the one-to-one conversion (66.7 mm, one camera
-per sequence).
+limbs with only the head line fitted: 2.11 %); a lifter trained on ground-truth 2D only
+scored about 5 mm better on those detections through it than through the one-to-one
+conversion.
 """
 
 from __future__ import annotations

@@ -109,7 +109,8 @@ def plot_curve(csv_path: Path, png_path: Path) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(png_path, dpi=100)
+    with atomic_path(png_path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
