@@ -40,7 +40,7 @@ from hotcli.pipeline import (
     place_in_scene,
     stage_rates,
 )
-from hotcli.pose2d.layouts import LAYOUTS, to_h36m
+from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS, to_h36m
 from hotcli.pose2d.reassociate import join_fragments
 from hotcli.pose2d.tracking import Track, select_tracks
 from hotcli.scene.camera import video_intrinsics
@@ -187,8 +187,9 @@ class HotPose:
         k = np.asarray(keypoints_2d, dtype=np.float32)
         if k.ndim != 3 or k.shape[-1] != 2 or len(k) == 0:
             raise HotPoseError(f"keypoints_2d must be (T, J, 2) pixels, got shape {k.shape}")
-        if layout not in LAYOUTS:
-            raise HotPoseError(f"unknown layout {layout!r}: choose one of {', '.join(LAYOUTS)}")
+        if layout not in KEYPOINT_LAYOUTS:
+            known = ", ".join(KEYPOINT_LAYOUTS)
+            raise HotPoseError(f"unknown layout {layout!r}: choose one of {known}")
         if scores is not None and np.shape(scores) != k.shape[:2]:
             raise HotPoseError(f"scores must be (T, J) = {k.shape[:2]}, got {np.shape(scores)}")
         if not (np.isfinite(fps) and fps > 0 and width > 0 and height > 0):

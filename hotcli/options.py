@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hotcli.errors import HotPoseError
 
-LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
+VIEW_LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
 POSE_BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
 #: Where results go unless ``--output-dir`` says otherwise: a folder per video in it.
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
@@ -53,9 +53,9 @@ class RenderOptions:
     legend: bool = True
 
     def validate(self) -> None:
-        if self.layout not in LAYOUTS:
+        if self.layout not in VIEW_LAYOUTS:
             raise HotPoseError(
-                f"unknown layout {self.layout!r}: choose one of {', '.join(LAYOUTS)}"
+                f"unknown layout {self.layout!r}: choose one of {', '.join(VIEW_LAYOUTS)}"
             )
         if not -90.0 <= self.view_elevation <= 90.0:
             raise HotPoseError(

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from hotcli.pose2d.layouts import LAYOUTS, conversion_matrix, to_h36m
+from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS, conversion_matrix, to_h36m
 
 
 def test_every_layout_converts_with_weights_that_sum_to_one():
-    for layout in LAYOUTS:
+    for layout in KEYPOINT_LAYOUTS:
         matrix = conversion_matrix(layout)
         assert matrix.shape[0] == 17
         np.testing.assert_allclose(matrix.sum(1), 1.0, atol=1e-6)

@@ -21,7 +21,7 @@ from hotcli.cli import batch
 from hotcli.options import (
     DEFAULT_OUTPUT_ROOT,
     DEFAULT_POSE_MODEL,
-    LAYOUTS,
+    VIEW_LAYOUTS,
     JobOptions,
     RenderOptions,
     RunOptions,
@@ -154,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="only write the pose files, no video",
     )
-    g.add_argument("--layout", default=r.layout, choices=LAYOUTS,
+    g.add_argument("--layout", default=r.layout, choices=VIEW_LAYOUTS,
                    help="video beside the 3D view, 3D inset on the video, or 3D only "
                    "(default: %(default)s)")  # fmt: skip
     g.add_argument(

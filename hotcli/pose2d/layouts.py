@@ -76,7 +76,7 @@ _MPII_WEIGHTS: tuple[dict[int, float], ...] = (
 _H36M_WEIGHTS: tuple[dict[int, float], ...] = tuple({j: 1.0} for j in range(17))
 
 #: Layout name → (its joint count, each Human3.6M joint's weights).
-LAYOUTS: dict[str, tuple[int, tuple[dict[int, float], ...]]] = {
+KEYPOINT_LAYOUTS: dict[str, tuple[int, tuple[dict[int, float], ...]]] = {
     "coco17": (len(COCO_JOINTS), _COCO_WEIGHTS),
     "mpii16": (len(MPII_JOINTS), _MPII_WEIGHTS),
     "h36m17": (len(_H36M_WEIGHTS), _H36M_WEIGHTS),
@@ -118,6 +118,7 @@ def to_h36m(
 
 
 def _layout(layout: str) -> tuple[int, tuple[dict[int, float], ...]]:
-    if layout not in LAYOUTS:
-        raise ValueError(f"unknown keypoint layout {layout!r}; known: {', '.join(LAYOUTS)}")
-    return LAYOUTS[layout]
+    if layout not in KEYPOINT_LAYOUTS:
+        known = ", ".join(KEYPOINT_LAYOUTS)
+        raise ValueError(f"unknown keypoint layout {layout!r}; known: {known}")
+    return KEYPOINT_LAYOUTS[layout]

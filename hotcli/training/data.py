@@ -145,8 +145,9 @@ def load_detections(path: str | Path, layout: str | None) -> dict[str, np.ndarra
     """A detections file → ``{"<subject>/<action>/<camera id>": (N, 17, 2) H36M pixels}``.
 
     The file is an ``.npz`` of (N, J, 2) pixel arrays, or (N, J, 3) with confidences (kept
-    out: the lifter reads positions only), in ``layout`` (:data:`hotcli.pose2d.layouts.LAYOUTS`),
-    converted to Human3.6M-17 as the tool converts its own detector's keypoints.
+    out: the lifter reads positions only), in ``layout``
+    (:data:`hotcli.pose2d.layouts.KEYPOINT_LAYOUTS`), converted to Human3.6M-17 as the tool
+    converts its own detector's keypoints.
     """
     if layout is None:
         raise HotPoseError("--keypoints-2d needs --layout (mpii16, coco17 or h36m17)")

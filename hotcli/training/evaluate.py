@@ -30,7 +30,7 @@ from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
 from hotcli.lifting.lifter import TRAINING_FPS, Lifter, load_weights
 from hotcli.lifting.skeleton import fix_bone_lengths
-from hotcli.pose2d.layouts import LAYOUTS
+from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS
 from hotcli.scene.camera import denormalize_2d, normalize_2d
 from hotcli.training.data import Augment, camera_view, corrupt_2d, load_sequences
 from hotcli.training.metrics import accel_error, mpjpe, mpjve, p_mpjpe
@@ -211,7 +211,7 @@ def add_keypoint_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--layout",
-        choices=list(LAYOUTS),
+        choices=list(KEYPOINT_LAYOUTS),
         default=None,
         help="joint layout of --keypoints-2d (converted to Human3.6M-17 as the tool does)",
     )
