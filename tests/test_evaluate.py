@@ -87,3 +87,16 @@ def test_world_scores_place_each_view_in_the_scene(fake):
         assert np.isfinite(result[key]) and result[key] > 0, key
         assert key in result["per_action"]["Walking"]
     assert set(result["foot_skate_mm"]) == {"prediction", "ground_truth"}
+
+
+def test_one_camera_scores_one_view_per_sequence_in_turn(fake):
+    tmp_path, poses, cams, weights, _ = fake
+    rig = json.loads(cams.read_text())
+    for subject, cameras in rig.items():
+        rig[subject] = [cameras[0], {**cameras[0], "id": "y", "T": [0.5, -4, 1]}]
+    cams.write_text(json.dumps(rig))
+    everything = run_eval(tmp_path, poses, cams, weights)
+    quick = run_eval(tmp_path, poses, cams, weights, "--one-camera")
+    assert everything["views"]["scored"] == 4 and everything["cameras"] == "all"
+    assert quick["views"]["scored"] == 2 and quick["cameras"] == "one per sequence"
+    assert quick["frames"] * 2 == everything["frames"]
