@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hotcli.atomic import atomic_path, write_atomic
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "h36m"
 PACK = ROOT / ".device-data"
@@ -59,11 +61,8 @@ def pack(data: Path, out: Path) -> Path:
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     out.mkdir(parents=True, exist_ok=True)
-    target = out / "h36m.npz.xz"
-    tmp = target.with_name(".h36m.npz.xz.tmp")
-    tmp.write_bytes(lzma.compress(buffer.getvalue(), preset=6))
-    tmp.replace(target)
-    shutil.copyfile(data / "cameras.json", out / "cameras.json")
+    target = write_atomic(out / "h36m.npz.xz", lambda f: f.write(lzma.compress(buffer.getvalue())))
+    _copy(data / "cameras.json", out / "cameras.json")
     return target
 
 
@@ -76,8 +75,14 @@ def unpack(packed: Path, out: Path) -> None:
             key: decode(arrays[f"{name}|{key}|first"], arrays[f"{name}|{key}|steps"], per_unit)
             for key in dict.fromkeys(keys)
         }
-        np.savez(out / name, **values)
-    shutil.copyfile(packed / "cameras.json", out / "cameras.json")
+        with atomic_path(out / name) as tmp:
+            np.savez(tmp, **values)
+    _copy(packed / "cameras.json", out / "cameras.json")
+
+
+def _copy(source: Path, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        shutil.copyfile(source, tmp)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,8 +17,8 @@ OUT=${OUT:-runs/device}
 DATA=/tmp/h36m
 RUN=/tmp/device_run
 mkdir -p "$OUT"
-python3 scripts/device_data.py unpack --out "$DATA" || exit 1
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
+python3 scripts/device_data.py unpack --out "$DATA" || exit 1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null
 
 on_h36m=(--data "$DATA/h36m_3d.npz" --cameras "$DATA/cameras.json")
