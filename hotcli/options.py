@@ -80,27 +80,30 @@ class Pose2DOptions:
 
     Every ``detect_every`` frames (and after a tracked person is lost) the whole frame is
     searched at ``imgsz``; in between, the network runs on a crop around each tracked
-    person at ``crop_size`` when that magnifies every one of them, otherwise on the whole
-    frame (``crop_size`` 0: whole frame every frame, the reference). ``tiles`` adds a
+    person: at ``crop_size`` when that magnifies every one of them, else each seen as large
+    as in the whole frame but no taller than ``max_person`` px, when those crops cost less
+    than the whole frame; otherwise on the whole frame (``crop_size`` 0: whole frame every
+    frame, the reference). ``tiles`` adds a
     2 × 2 grid of overlapping tiles to each whole-frame search: ``auto`` while the last
     search found people smaller than ``small`` of the frame height (or nobody), and when
     this frame's whole-frame pass does.
     """
 
     imgsz: int = 640
-    # Crops only magnify (a person the whole frame shows larger gets the whole frame), so a
-    # large person is found exactly as by the reference (the example clip: no change) and
-    # small ones are found at all (vtest.avi: README "Speed").
+    # Crops magnify small people (vtest.avi: found at all) and shrink a large one to
+    # max_person, where its keypoints move about 1 % of its height (README "Speed").
     detect_every: int = 8
     crop_size: int = 256
     tiles: str = "auto"
     small: float = 0.25
     margin: float = 1.2  # a crop's side over the person's longer side
+    max_person: int = 384  # px of network input: the tallest a crop shows a person
 
     def __post_init__(self) -> None:
-        if self.imgsz < 32 or self.detect_every < 1 or self.crop_size < 0:
+        if self.imgsz < 32 or self.detect_every < 1 or self.crop_size < 0 or self.max_person < 32:
             raise HotPoseError(
-                "--imgsz must be at least 32, --detect-every at least 1 and --crop-size 0 or more"
+                "--imgsz and --max-person must be at least 32, --detect-every at least 1 and "
+                "--crop-size 0 or more"
             )
         if self.tiles not in TILE_MODES:
             raise HotPoseError(f"--tiles must be one of {', '.join(TILE_MODES)}, not {self.tiles}")
@@ -123,6 +126,7 @@ class RunOptions:
     imgsz: int = Pose2DOptions.imgsz
     detect_every: int = Pose2DOptions.detect_every
     crop_size: int = Pose2DOptions.crop_size
+    max_person: int = Pose2DOptions.max_person
     tiles: str = Pose2DOptions.tiles
     tracker: str = "bytetrack.yaml"
     min_frames: int = 10
@@ -157,7 +161,8 @@ class RunOptions:
 
     @property
     def pose2d(self) -> Pose2DOptions:
-        return Pose2DOptions(self.imgsz, self.detect_every, self.crop_size, self.tiles)
+        return Pose2DOptions(self.imgsz, self.detect_every, self.crop_size, self.tiles,
+                             max_person=self.max_person)  # fmt: skip
 
     @classmethod
     def from_args(cls, args: object) -> RunOptions:

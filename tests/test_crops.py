@@ -7,11 +7,12 @@ import numpy as np
 from hotcli.options import Pose2DOptions
 from hotcli.pose2d.crops import (
     best_match,
-    crop_is_sharper,
+    crop_input_size,
     crop_window,
     dedupe,
     iou,
     tile_windows,
+    whole_frame_input,
 )
 from hotcli.pose2d.posenet import Detections
 
@@ -77,24 +78,42 @@ def test_iou_of_a_box_with_itself_is_one_and_with_a_disjoint_one_zero():
     assert np.allclose(iou(a, b), [[1.0, 0.0, 1 / 3]])
 
 
-def test_a_crop_is_used_only_where_it_magnifies_the_person():
+def test_a_small_person_gets_the_smallest_crop_which_magnifies_them():
     # 1280x720 searched at 640: the whole frame shows everyone at half size.
     small = np.array([600.0, 300.0, 640.0, 400.0])  # 100 px tall: crop 120 px → 256 px
-    large = np.array([400.0, 100.0, 700.0, 700.0])  # 600 px tall: crop 720 px → 256 px
-    assert crop_is_sharper(small, 1280, 720, 640, 256, 1.2)
-    assert not crop_is_sharper(large, 1280, 720, 640, 256, 1.2)
+    assert crop_input_size(small, 1280, 720, 640, 256, 1.2, 384) == 256
+
+
+def test_a_large_person_is_seen_as_in_the_whole_frame_but_no_taller_than_the_cap():
+    # 600 px tall in 1280x720: the whole frame at 640 shows 300 px; the crop (720 px) at 384
+    mid = np.array([400.0, 100.0, 700.0, 700.0])
+    assert crop_input_size(mid, 1280, 720, 640, 256, 1.2, 384) == 384
+    # the example clip: 450 px tall in 518x496, 556 px in the whole frame at 640; capped at
+    # 384 px, the crop (the whole 518 px frame) goes in at 448 (384 / 450 × 518, rounded up)
+    large = np.array([40.0, 20.0, 290.0, 470.0])
+    size = crop_input_size(large, 518, 496, 640, 256, 1.2, 384)
+    assert size == 448 and 384 <= 450 * size / 518 < 450 * 640 / 518
+    assert crop_input_size(large, 518, 496, 640, 256, 1.2, 1000) == 640  # never above imgsz
+
+
+def test_the_whole_frame_goes_in_at_imgsz_on_its_longer_side_padded_to_32():
+    assert whole_frame_input(1280, 720, 640) == (640, 384)
+    assert whole_frame_input(518, 496, 640) == (640, 640)
+    assert whole_frame_input(720, 1280, 640) == (384, 640)
 
 
 class WhitePeople:
     """A stand-in pose network: each white rectangle of the image it is given is a person."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[int, int]] = []
+        self.calls: list[tuple[int, int]] = []  # image shapes
+        self.sizes: list[int] = []  # the network sizes asked for
 
     def __call__(self, image: np.ndarray, imgsz: int) -> Detections:
         import cv2
 
         self.calls.append(image.shape[:2])
+        self.sizes.append(imgsz)
         mask = (image[..., 0] > 128).astype(np.uint8)
         count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
         boxes = np.array([[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count]], np.float32)
@@ -119,14 +138,28 @@ def frame_with(boxes, width=1280, height=720) -> np.ndarray:
     return frame
 
 
-def test_a_large_person_is_searched_on_the_whole_frame_every_frame():
+def test_a_large_person_gets_a_smaller_crop_between_whole_frame_searches():
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = WhitePeople()
-    finder = PeopleFinder(net, Pose2DOptions())
-    for _ in range(10):
+    finder = PeopleFinder(net, Pose2DOptions(detect_every=8))
+    for _ in range(9):
         assert len(finder(frame_with([(400, 60, 700, 660)]))) <= 1
-    assert net.calls == [(720, 1280)] * 10  # no crops, no tiles
+    whole = [i for i, shape in enumerate(net.calls) if shape == (720, 1280)]
+    assert whole == [0, 8] and net.sizes[0] == net.sizes[8] == 640  # no tiles
+    # between them one crop around the person (720 px square), 384 px into the network
+    assert set(net.calls[1:8]) == {(720, 720)} and set(net.sizes[1:8]) == {384}
+
+
+def test_large_people_whose_crops_cost_more_than_the_frame_get_the_whole_frame():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(detect_every=8))
+    people = [(100, 60, 400, 660), (500, 60, 800, 660), (900, 60, 1200, 660)]
+    for _ in range(4):
+        finder(frame_with(people))
+    assert net.calls == [(720, 1280)] * 4  # three 384 px crops: more than 640 × 384
 
 
 def test_small_people_get_tiles_then_crops_between_searches():

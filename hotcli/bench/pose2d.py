@@ -25,20 +25,25 @@ DEFAULT_CANDIDATES = "1:0:off,1:0:on,8:256:auto"
 
 
 def parse_candidate(text: str) -> Pose2DOptions:
-    """``"8:256:auto"`` → whole frame every 8 frames, crops at 256 px, tiles when small."""
+    """``"8:256:auto"`` → whole frame every 8 frames, crops of at least 256 px, tiles when
+    small; ``DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON`` sets the last two too."""
     parts = text.split(":")
-    if len(parts) not in (3, 4):
-        raise HotPoseError(f"a candidate is DETECT_EVERY:CROP_SIZE:TILES, not {text!r}")
+    usage = f"a candidate is DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON]], not {text!r}"
+    if not 3 <= len(parts) <= 5:
+        raise HotPoseError(usage)
     try:
-        margin = {"margin": float(parts[3])} if len(parts) == 4 else {}
+        extra = {"margin": float(parts[3])} if len(parts) >= 4 else {}
+        if len(parts) == 5:
+            extra["max_person"] = int(parts[4])
         return Pose2DOptions(detect_every=int(parts[0]), crop_size=int(parts[1]), tiles=parts[2],
-                             **margin)  # fmt: skip
+                             **extra)  # fmt: skip
     except ValueError:
-        raise HotPoseError(f"a candidate is DETECT_EVERY:CROP_SIZE:TILES, not {text!r}") from None
+        raise HotPoseError(usage) from None
 
 
 def label(options: Pose2DOptions) -> str:
-    return f"{options.detect_every}:{options.crop_size}:{options.tiles}:{options.margin:g}"
+    o = options
+    return f"{o.detect_every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}"
 
 
 def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],
@@ -154,9 +159,10 @@ def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: in
 
 
 def print_rows(video: Path, rows: list[dict]) -> None:
-    print(f"{video.name}: {rows[0]['frames']} frames; candidates DETECT_EVERY:CROP_SIZE:TILES "
-          f"against the float whole-frame {rows[0]['imgsz']} px model")  # fmt: skip
-    head = (f"{'stage':<14} {'2D fps':>7} {'× ref':>6} {'people/fr':>9} {'median %':>8} "
+    print(f"{video.name}: {rows[0]['frames']} frames; candidates "
+          f"DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON against the float whole-frame "
+          f"{rows[0]['imgsz']} px model")  # fmt: skip
+    head = (f"{'stage':<18} {'2D fps':>7} {'× ref':>6} {'people/fr':>9} {'median %':>8} "
             f"{'p95 %':>7} {'swaps':>6} {'paired':>6} {'3D mm':>6}")  # fmt: skip
     print(head)
     print("-" * len(head))
@@ -166,7 +172,7 @@ def print_rows(video: Path, rows: list[dict]) -> None:
         return format(row[key], fmt) if key in row else "-"
 
     for r in rows:
-        print(f"{r['stage']:<14} {r['fps_2d']:7.1f} {r['fps_2d'] / ref_fps:6.2f} "
+        print(f"{r['stage']:<18} {r['fps_2d']:7.1f} {r['fps_2d'] / ref_fps:6.2f} "
               f"{r['people_per_frame']:9.2f} {f(r, 'median_pct', '8.2f'):>8} "
               f"{f(r, 'p95_pct', '7.2f'):>7} {f(r, 'swap_rate', '6.3f'):>6} "
               f"{f(r, 'reference_people_paired', '6.2f'):>6} "

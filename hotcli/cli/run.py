@@ -69,9 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="search the whole frame every N frames; in between, crops around the "
                    "tracked people (default: %(default)s; 1: whole frame every frame)")  # fmt: skip
     g.add_argument("--crop-size", type=int, default=d.crop_size, metavar="PX",
-                   help="network size for a crop around a tracked person, used only when it "
-                   "magnifies every tracked person (default: %(default)s; 0: no crops)",
-                   )  # fmt: skip
+                   help="smallest network size for a crop around a tracked person; crops are "
+                   "used when they magnify every tracked person or cost less than the whole "
+                   "frame (default: %(default)s; 0: no crops)")  # fmt: skip
+    g.add_argument("--max-person", type=positive_int, default=d.max_person, metavar="PX",
+                   help="the tallest a crop shows a person to the network; a larger person "
+                   "is shrunk to it (default: %(default)s)")  # fmt: skip
     g.add_argument("--tiles", choices=["auto", "on", "off"], default=d.tiles,
                    help="add 2x2 overlapping tiles to whole-frame searches; auto: while people "
                    "under 1/4 of the frame height (or nobody) are found (default: %(default)s)",

@@ -6,9 +6,10 @@ Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d.tra
   in a 768-px-wide frame is about 50 px at a 640-px detection size, too small for YOLO; in
   a 2 × 2 tiling the same person is magnified by about 1.4 before detection.
 - :func:`crop_window`: a square around a tracked person, with a margin for the motion
-  until the next frame. The network then runs on that crop at a small size (256 px): less
-  work than the whole frame, and a small person is magnified instead of shrunk
-  (:func:`crop_is_sharper` says whether it is; a large person gets the whole frame).
+  until the next frame. The network then runs on that crop at the size
+  :func:`crop_input_size` gives: a small person is magnified (at least 256 px of input),
+  a large one seen no taller than a cap (384 px), where the whole frame would cost the
+  network several times more for keypoints that move little (README "Speed").
 - :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
   windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
 - :func:`best_match`: the detection in a crop that is the person the crop was made for.
@@ -71,17 +72,29 @@ def crop_window(box: np.ndarray, width: int, height: int, margin: float = 1.5,
     return np.array([round(x0), round(y0), round(x1), round(y1)], int)
 
 
-def crop_is_sharper(box: np.ndarray, width: int, height: int, imgsz: int, crop_size: int,
-                    margin: float) -> bool:  # fmt: skip
-    """Whether the network sees the person in ``box`` (4,) at least as large in a crop at
-    ``crop_size`` as in the whole ``width`` × ``height`` frame searched at ``imgsz``.
+def crop_input_size(box: np.ndarray, width: int, height: int, imgsz: int, crop_size: int,
+                    margin: float, max_person: int) -> int:  # fmt: skip
+    """The network's input size (px, a multiple of 32, the crop's longer side) for the crop
+    around ``box`` (4,) in a ``width`` × ``height`` frame.
 
-    A crop shrinks a person who fills much of the frame (and costs keypoint accuracy)
-    but magnifies a small one; only the second is worth it.
+    The person is seen as large as the whole frame searched at ``imgsz`` shows them, but no
+    taller than ``max_person`` px (beyond that the network is as sure, and the cost grows
+    with the square of the size), and the input is at least ``crop_size``: a small person
+    is magnified, a large one shrunk to ``max_person``. Never above ``imgsz``.
     """
-    side = crop_window(box, width, height, margin)
-    crop_side = max(side[2] - side[0], side[3] - side[1], 1)
-    return crop_size / crop_side >= imgsz / max(width, height)
+    window = crop_window(box, width, height, margin)
+    side = max(window[2] - window[0], window[3] - window[1], 1)
+    person = max(box[2] - box[0], box[3] - box[1], 1.0)
+    scale = min(imgsz / max(width, height), max_person / person)
+    size = 32 * int(np.ceil(side * scale / 32))
+    return int(min(max(size, crop_size), imgsz))
+
+
+def whole_frame_input(width: int, height: int, imgsz: int) -> tuple[int, int]:
+    """The network's input (w, h) for a whole ``width`` × ``height`` frame at ``imgsz``:
+    the longer side ``imgsz``, the other scaled and padded to a multiple of 32."""
+    short = 32 * int(np.ceil(imgsz * min(width, height) / max(width, height) / 32))
+    return (imgsz, short) if width >= height else (short, imgsz)
 
 
 def dedupe(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.6) -> np.ndarray:

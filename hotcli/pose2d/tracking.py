@@ -394,8 +394,9 @@ class PeopleFinder:
 
     Whole-frame searches (every ``detect_every`` frames, when nobody is tracked, and on the
     frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
-    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person at ``crop_size``
-    when a crop magnifies every one of them (a large person gets the whole frame).
+    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person, sized by
+    :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of them or
+    the crops cost less than the whole frame (several large people get the whole frame).
     Every detection goes through the tracker, which gives the ids.
     """
 
@@ -410,9 +411,10 @@ class PeopleFinder:
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
         s = self.search
-        whole = (s.crop_size == 0 or self.lost or self.n % s.detect_every == 0
-                 or not self.boxes or not self._crops_are_sharper(frame))  # fmt: skip
-        dets = self._whole(frame) if whole else self._crops(frame)
+        search = (s.crop_size == 0 or self.lost or self.n % s.detect_every == 0
+                  or not self.boxes)  # fmt: skip
+        plan = None if search else self._crop_plan(frame)
+        dets = self._whole(frame) if plan is None else self._crops(frame, plan)
         self.n += 1
         found = self.tracker.update(_TrackerInput(dets.boxes, dets.scores), frame)
         out = {}
@@ -426,14 +428,22 @@ class PeopleFinder:
         self.boxes = [t.xyxy for t in self.tracker.tracked_stracks]
         return out
 
-    def _crops_are_sharper(self, frame: np.ndarray) -> bool:
-        """Crops only when each tracked person is seen at least as large as in the frame."""
-        from hotcli.pose2d.crops import crop_is_sharper
+    def _crop_plan(self, frame: np.ndarray) -> list[tuple[np.ndarray, int]] | None:
+        """One (window (4,), network input size) per tracked person, or None for the whole
+        frame: crops when a crop at ``crop_size`` magnifies every person (small people are
+        found better so) or when the crops cost the network less than the whole frame."""
+        from hotcli.pose2d.crops import crop_input_size, crop_window, whole_frame_input
 
         h, w = frame.shape[:2]
         s = self.search
-        return all(crop_is_sharper(box, w, h, s.imgsz, s.crop_size, s.margin)
-                   for box in self.boxes)  # fmt: skip
+        plan = [(crop_window(box, w, h, s.margin),
+                 crop_input_size(box, w, h, s.imgsz, s.crop_size, s.margin, s.max_person))
+                for box in self.boxes]  # fmt: skip
+        whole_scale = s.imgsz / max(w, h)
+        small = all(s.crop_size / max(x1 - x0, y1 - y0, 1) >= whole_scale
+                    for (x0, y0, x1, y1), _ in plan)  # fmt: skip
+        cost = sum(size * size for _, size in plan)
+        return plan if small or cost < np.prod(whole_frame_input(w, h, s.imgsz)) else None
 
     def _whole(self, frame: np.ndarray):
         from hotcli.pose2d.crops import dedupe, tile_windows
@@ -460,15 +470,13 @@ class PeopleFinder:
         heights = dets.boxes[sure, 3] - dets.boxes[sure, 1]
         return not len(heights) or bool((heights < self.search.small * height).any())
 
-    def _crops(self, frame: np.ndarray):
-        from hotcli.pose2d.crops import best_match, crop_window, dedupe
+    def _crops(self, frame: np.ndarray, plan: list[tuple[np.ndarray, int]]):
+        from hotcli.pose2d.crops import best_match, dedupe
         from hotcli.pose2d.posenet import Detections
 
-        h, w = frame.shape[:2]
         parts = []
-        for box in self.boxes:
-            x0, y0, x1, y1 = crop_window(box, w, h, self.search.margin)
-            found = self.net(frame[y0:y1, x0:x1], self.search.crop_size).shifted(x0, y0)
+        for box, ((x0, y0, x1, y1), size) in zip(self.boxes, plan, strict=True):
+            found = self.net(frame[y0:y1, x0:x1], size).shifted(x0, y0)
             i = best_match(found.boxes, box)
             if i is None:
                 self.lost = True  # search the whole frame next
