@@ -13,7 +13,7 @@ from hotcli.pose2d.presence import max_gap_frames, present_mask, runs
 from hotcli.scene.camera import DEFAULT_FOV_DEGREES, focal_from_fov, video_intrinsics
 from hotcli.scene.feet import foot_contact, foot_skate, lock_feet, two_bone_ik
 from hotcli.scene.ground import fit_ground, lift_above_ground
-from hotcli.scene.trajectory import smooth_root, solve_root
+from hotcli.scene.trajectory import savgol, smooth_root, solve_root
 from hotcli.scene.world import WorldOptions, estimate_focal, place_persons
 from tests.scene import ANKLE_HEIGHT, Scene, observe, walker
 
@@ -328,3 +328,24 @@ def test_fov_auto_gives_up_when_the_feet_trace_a_line():
     inputs = _scene_inputs(scene, [walker(150, FPS, (0.0, 4.0), (0.0, 9.0))],
                            np.random.default_rng(13))  # fmt: skip
     assert estimate_focal(*inputs, video_intrinsics(scene.width, scene.height), FPS) is None
+
+
+@pytest.mark.parametrize(("frames", "window", "order"), [(100, 25, 2), (25, 25, 2), (7, 5, 3)])
+def test_savitzky_golay_smoothing_gives_scipys_numbers(frames, window, order):
+    from scipy.signal import savgol_filter
+
+    path = np.random.default_rng(frames).normal(size=(frames, 3)).cumsum(axis=0)
+    expected = savgol_filter(path, window, order, axis=0, mode="interp")
+    assert np.allclose(savgol(path, window, order), expected, atol=1e-9)
+
+
+def test_a_run_imports_neither_scipy_signal_nor_scipy_stats():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, hotcli.api, hotcli.pipeline, hotcli.cli.run; heavy = ('scipy.signal', "
+        "'scipy.stats'); print(sorted(m for m in sys.modules if m.startswith(heavy)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"  # each costs start-up time (hotcli.scene.trajectory.savgol)
