@@ -128,7 +128,7 @@ class HotPose:
 
         t = time.perf_counter()
         persons = lift_tracks(selected, self.lifter, info.fps, info.width, info.height,
-                              progress=progress)  # fmt: skip
+                              progress, self.options.person_height)  # fmt: skip
         timings["lift"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -212,7 +212,8 @@ class HotPose:
         s = np.where(seen[:, None], np.nan_to_num(np.asarray(s, np.float32)), 0.0)
         track = Track(track_id, k, s.astype(np.float32), ~seen | filled,
                       np.full((len(k), 4), np.nan, np.float32))  # fmt: skip
-        persons = lift_tracks([track], self.lifter, fps, width, height, progress=False)
+        persons = lift_tracks([track], self.lifter, fps, width, height, False,
+                              self.options.person_height)  # fmt: skip
         return self._place(persons, width, height, fps)[0][0]
 
     def _place(

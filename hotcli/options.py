@@ -134,6 +134,7 @@ class RunOptions:
     device: str = "auto"
     flip: bool = True
     fixed_bones: bool = True  # one length per bone (hotcli.lifting.skeleton.fix_bone_lengths)
+    person_height: float | None = None  # metres; None: an average adult's size
     focal_length: float | None = None  # pixels; None: from fov, else the default view
     fov: float | str | None = (
         None  # horizontal degrees, or "auto" (hotcli.scene.world.estimate_focal)
@@ -149,6 +150,11 @@ class RunOptions:
             )
         if self.min_frames < 1 or (self.batch is not None and self.batch < 1):
             raise HotPoseError("min_frames and batch must be 1 or more")
+        if self.person_height is not None and not 0.5 <= self.person_height <= 2.5:
+            raise HotPoseError(f"--person-height must be between 0.5 and 2.5 metres, "
+                               f"got {self.person_height}")  # fmt: skip
+        if self.person_height is not None and not self.fixed_bones:
+            raise HotPoseError("--person-height sizes the fixed skeleton: not with --free-bones")
         if self.focal_length is not None and self.fov is not None:
             raise HotPoseError("give the focal length or the field of view, not both")
         if self.focal_length is not None and not (0 < self.focal_length < math.inf):

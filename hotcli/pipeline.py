@@ -26,6 +26,7 @@ from tqdm import tqdm
 from hotcli.errors import HotPoseError
 from hotcli.formats.video import VideoInfo, iter_frames
 from hotcli.lifting.lifter import Lifter, PersonMotion
+from hotcli.lifting.skeleton import scale_to_height
 from hotcli.lifting.upright import upright
 from hotcli.options import Pose2DOptions
 from hotcli.pose2d.presence import max_gap_frames, present_mask, runs
@@ -79,13 +80,15 @@ def find_people(
 
 def lift_tracks(
     tracks: list[Track], lifter: Lifter, fps: float, width: int, height: int,
-    progress: bool = True,
+    progress: bool = True, person_height: float | None = None,
 ) -> list[PersonMotion]:  # fmt: skip
     """Lift and straighten each selected track into a :class:`PersonMotion`.
 
     Only the frames where the person is present are lifted, each run of them on its own
     (:func:`hotcli.pose2d.presence.present_mask`: detections and the short gaps between them);
-    elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False.
+    elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False. With
+    ``person_height`` (metres) every skeleton gets that standing height
+    (:func:`hotcli.lifting.skeleton.scale_to_height`) instead of an average adult's.
     """
     gap = max_gap_frames(fps)
     spans = [present_mask(~np.asarray(tr.interpolated, bool), gap) for tr in tracks]
@@ -98,6 +101,9 @@ def lift_tracks(
             lifted = [(start, stop, lifter.lift(keypoints[start:stop], width, height, fps,
                                                 bar.update))
                       for start, stop in runs(present)]  # fmt: skip
+            if person_height is not None:
+                lifted = [(start, stop, scale_to_height(pose, person_height))
+                          for start, stop, pose in lifted]  # fmt: skip
             cam = np.full(keypoints.shape[:2] + (3,), np.nan, np.float32)
             for start, stop, pose in lifted:
                 cam[start:stop] = pose

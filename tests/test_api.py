@@ -109,6 +109,23 @@ def test_lift_on_the_arrays_of_poses_npz_gives_its_3d(hp, cli_run):
         np.testing.assert_allclose(getattr(person, name), arrays[name], atol=1e-5, err_msg=name)
 
 
+def test_a_known_height_sizes_the_person_and_places_them_at_the_distance_it_implies(cli_run):
+    from hotcli import HotPose
+    from hotcli.lifting.skeleton import HEAD_TOP_AND_ANKLES_M, bone_lengths
+
+    with np.load(cli_run / "poses.npz") as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    given = dict(fps=float(arrays["fps"]), width=int(arrays["width"]), layout="h36m17",
+                 height=int(arrays["height"]), scores=arrays["scores"])  # fmt: skip
+    people = [HotPose(weights=shipped_lifter_weights(), device="cpu", person_height=h)
+              .lift(arrays["keypoints_2d"], **given) for h in (1.5, 2.0)]  # fmt: skip
+    expected = (2.0 - HEAD_TOP_AND_ANKLES_M) / (1.5 - HEAD_TOP_AND_ANKLES_M)
+    short, tall = (bone_lengths(p.keypoints_3d[:1])[0].sum() for p in people)
+    assert tall / short == pytest.approx(expected, rel=1e-3)
+    near, far = (np.median(p.root_camera[:, 2]) for p in people)
+    assert far / near == pytest.approx(expected, rel=0.02)  # the same 2D, a larger person
+
+
 def test_lift_reads_coco_keypoints_and_leaves_unseen_frames_empty(hp):
     from tests.scene import Scene, observe, walker  # a person walking in front of a camera
 

@@ -21,7 +21,14 @@ from hotcli.lifting.lifter import (
     window_starts,
     window_weights,
 )
-from hotcli.lifting.skeleton import bone_lengths, fix_bone_lengths
+from hotcli.lifting.skeleton import (
+    HEAD_TOP_AND_ANKLES_M,
+    MIN_STANDING_STRAIGHTNESS,
+    bone_lengths,
+    fix_bone_lengths,
+    scale_to_height,
+    standing_extent,
+)
 from hotcli.scene.camera import normalize_2d
 
 F = 27
@@ -210,3 +217,42 @@ def test_missing_weights_is_one_clear_error(tmp_path):
     bad.write_text("not a checkpoint")
     with pytest.raises(HotPoseError, match="cannot load lifter weights"):
         Lifter(weights=str(bad), device="cpu")
+
+
+def _standing_then_seated(frames: int = 40) -> np.ndarray:
+    """Root-relative poses (T, 17, 3), z up: upright for the first half, then as if seated
+    (thighs level, shins upright, the upper body lowered onto the hips); every bone keeps
+    its length."""
+    from hotcli.bench.synthetic import STANDING_POSE
+
+    up = np.asarray(STANDING_POSE - STANDING_POSE[0], np.float64)
+    shin, thigh = np.linalg.norm(up[2] - up[3]), np.linalg.norm(up[1] - up[2])
+    seated = up.copy()
+    for knee, ankle in ((2, 3), (5, 6)):
+        seated[knee] = up[ankle] + [0.0, 0.0, shin]
+    # facing −y: the hips go back (+y) from the knees by a level thigh
+    shift = seated[2] + [0.0, thigh, 0.0] - up[1]
+    seated[[0, 1, 4, *range(7, 17)]] += shift
+    poses = np.stack([up] * (frames // 2) + [seated] * (frames - frames // 2))
+    return poses - poses[:, :1]
+
+
+def test_a_skeleton_given_a_height_stands_that_tall_less_head_top_and_ankles():
+    poses = _standing_then_seated()
+    scaled = scale_to_height(poses, 1.85)
+    assert standing_extent(scaled) == pytest.approx(1.85 - HEAD_TOP_AND_ANKLES_M, rel=1e-6)
+    # every bone scaled alike, about the root
+    ratio = bone_lengths(scaled) / bone_lengths(poses)
+    assert np.allclose(ratio, ratio[0, 0]) and np.allclose(scaled[:, 0], poses[:, 0])
+
+
+def test_a_person_who_never_stands_up_is_sized_by_their_bones():
+    seated = _standing_then_seated()[20:]  # the seated half only: the head never gets high
+    chain = [(2, 3), (1, 2), (0, 7), (7, 8), (8, 9), (9, 10)]
+    lengths = bone_lengths(seated[:1])[0]
+    from hotcli.lifting.skeleton import H36M_BONES
+
+    chain_m = sum(lengths[H36M_BONES.index(b)] for b in chain)
+    reach = np.linalg.norm(seated[:, 10] - seated[:, (3, 6)].mean(1), axis=-1).max()
+    assert reach < MIN_STANDING_STRAIGHTNESS * chain_m
+    assert standing_extent(seated) == pytest.approx(MIN_STANDING_STRAIGHTNESS * chain_m)

@@ -340,6 +340,15 @@ def test_bad_camera_options_are_usage_errors(capsys, argv, named):
     assert exc.value.code == 2 and named in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "argv", [["--person-height", "3"], ["--person-height", "1.8", "--free-bones"]]
+)
+def test_an_impossible_person_height_is_one_line_before_any_work(capsys, argv):
+    assert cli.main(["x.mp4", *argv]) == 2  # x.mp4 does not exist: the option is checked first
+    err = capsys.readouterr().err
+    assert err.startswith("hot-pose: error: --person-height") and err.count("\n") == 1
+
+
 # ------------------------------------------------------------------------ result files
 
 

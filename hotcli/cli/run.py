@@ -146,6 +146,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the camera's horizontal field of view, or auto: estimated from "
                       "the people's feet and bodies when they cover the floor and the camera "
                       "looks down (default: 60)")  # fmt: skip
+    g.add_argument("--person-height", type=_positive_float, default=None, metavar="M",
+                   help="the person's standing height in metres, when known: places them at "
+                   "the right distance (default: an average adult's size; with "
+                   "--all-persons it is everyone's)")  # fmt: skip
     g.add_argument("--no-foot-lock", dest="foot_lock", action="store_false",
                    help="let feet slide as lifted instead of pinning them while they are "
                    "down")  # fmt: skip

@@ -109,6 +109,55 @@ def kept_bone_lengths(
     return kept
 
 
+#: Standing height minus the distance from the ankle joints to the head joint, metres:
+#: the ankle joints about 7 cm above the floor and the top of the head about 3 cm above
+#: the head joint (adult averages; the skeleton has neither feet nor a crown).
+HEAD_TOP_AND_ANKLES_M = 0.10
+#: The least upright a person's most upright pose may be taken to be: the head joint's
+#: distance from the midpoint of the ankles over the ankle-to-head chain of bones (shin,
+#: thigh, pelvis to spine, spine to thorax, thorax to neck, neck to head) when standing.
+#: Human3.6M's S1, S5, S6 and S7 reach 0.95 to 0.97 over all their sequences, 0.90 to 0.97
+#: within single ones (their 99th percentiles).
+MIN_STANDING_STRAIGHTNESS = 0.93
+#: The percentile of a clip's head-to-ankles distances taken as the person standing upright.
+STANDING_PERCENTILE = 99.0
+_CHAIN = [H36M_BONES.index(b) for b in ((2, 3), (1, 2), (0, 7), (7, 8), (8, 9), (9, 10))]
+
+
+def standing_extent(poses: np.ndarray) -> float:
+    """The distance from the midpoint of the ankles to the head joint when the skeleton of
+    poses (T, 17, 3) with fixed bone lengths stands upright, metres.
+
+    Taken from the clip itself (:data:`STANDING_PERCENTILE` of the per-frame distances), as
+    the posture is the network's and a person straightens their knees and back to their own
+    degree; a clip in which nobody stands up (seated throughout) would give too short a
+    distance, so it is at least :data:`MIN_STANDING_STRAIGHTNESS` of the chain of bones.
+    """
+    poses = np.asarray(poses, dtype=np.float64)
+    reach = np.linalg.norm(poses[:, 10] - poses[:, (3, 6)].mean(axis=1), axis=-1)
+    reach = reach[np.isfinite(reach)]
+    if not len(reach):
+        return float("nan")
+    chain = float(np.nanmedian(bone_lengths(poses)[:, _CHAIN].sum(axis=1)))
+    return max(float(np.percentile(reach, STANDING_PERCENTILE)), MIN_STANDING_STRAIGHTNESS * chain)
+
+
+def scale_to_height(poses: np.ndarray, height: float) -> np.ndarray:
+    """Root-relative poses (T, 17, 3) with fixed bone lengths, scaled about the root so that
+    a person of standing ``height`` metres (to the top of the head) has their size.
+
+    Depth comes from size (a tall person far away looks like a short one nearby), so a
+    known height puts the person at the right distance: on Human3.6M's held-out S8 (the
+    twin, ground-truth 2D, real focal length, one camera per sequence) the pelvis is off by
+    58 mm with S8's own height against 88 mm at the average size (README "Motion in the
+    world"). The standing extent is height − :data:`HEAD_TOP_AND_ANKLES_M`.
+    """
+    extent = standing_extent(poses)
+    if not (np.isfinite(extent) and extent > 1e-6):
+        return np.asarray(poses, dtype=np.float64).copy()
+    return np.asarray(poses, dtype=np.float64) * ((height - HEAD_TOP_AND_ANKLES_M) / extent)
+
+
 def fix_bone_lengths(
     poses: np.ndarray,
     percentile: float = BONE_LENGTH_PERCENTILE,

@@ -29,7 +29,12 @@ from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
 from hotcli.lifting.lifter import TRAINING_FPS, Lifter, load_weights
-from hotcli.lifting.skeleton import fix_bone_lengths
+from hotcli.lifting.skeleton import (
+    HEAD_TOP_AND_ANKLES_M,
+    fix_bone_lengths,
+    scale_to_height,
+    standing_extent,
+)
 from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS
 from hotcli.scene.camera import denormalize_2d, normalize_2d
 from hotcli.training.data import Augment, camera_view, corrupt_2d, load_sequences
@@ -62,6 +67,7 @@ def evaluate(
     fixed_bones: bool = True,
     detections: bool = False,
     world: bool = False,
+    known_height: bool = False,
 ) -> dict:
     """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick).
 
@@ -71,8 +77,11 @@ def evaluate(
     and ``network_only`` holds the network's own overall scores, from the same pass.
     With ``world`` each view is also placed in the scene as ``hot-pose VIDEO`` places a
     person (:mod:`hotcli.training.world_metrics`): root error with the real focal length and the
-    default field of view, MPJPE without root alignment, and foot skate.
+    default field of view, MPJPE without root alignment, and foot skate. With
+    ``known_height`` (and ``fixed_bones``) each skeleton is given its subject's standing
+    height (:func:`subject_heights`), as ``hot-pose --person-height`` does.
     """
+    heights = subject_heights(sequences) if known_height and fixed_bones else {}
     rng = np.random.default_rng(seed)
     noise_aug = replace(Augment.none(), noise=noise, jitter=noise / 2)
     # Per-frame errors by variant ("fixed": one length per bone, "network": alone),
@@ -102,6 +111,8 @@ def evaluate(
         poses = {"network": network}
         if fixed_bones:
             poses["fixed"] = fix_bone_lengths(network)
+            if seq.subject in heights:
+                poses["fixed"] = scale_to_height(poses["fixed"], heights[seq.subject])
         for variant, pred in poses.items():
             for name, metric in METRICS.items():
                 errors[variant][name][seq.action].append(metric(pred, gt))
@@ -123,11 +134,24 @@ def evaluate(
             result["per_action"][action].update(row)
         result.update(in_scene)
     result["fixed_bones"] = fixed_bones
+    result["person_heights_m"] = {k: round(v, 3) for k, v in heights.items()}
     result["views"] = {"scored": len(jobs), "skipped_without_2d": len(views) - len(jobs)}
     if fixed_bones:
         network_only = summarise(errors["network"])
         result["network_only"] = {k: network_only[k] for k in METRICS}
     return result
+
+
+def subject_heights(sequences) -> dict[str, float]:
+    """Each subject's standing height (metres) as ``--person-height`` takes it, from the
+    motion capture: the subject's own :func:`~hotcli.lifting.skeleton.standing_extent` over
+    all their sequences plus :data:`~hotcli.lifting.skeleton.HEAD_TOP_AND_ANKLES_M`. What a
+    user who knows the person's height gives (the head-top and ankle allowance cancels)."""
+    by_subject: dict[str, list[np.ndarray]] = defaultdict(list)
+    for seq in sequences:
+        by_subject[seq.subject].append(seq.world)
+    return {subject: standing_extent(np.concatenate(worlds)) + HEAD_TOP_AND_ANKLES_M
+            for subject, worlds in by_subject.items()}  # fmt: skip
 
 
 def summarise(errors: dict[str, dict[str, list[np.ndarray]]]) -> dict:
@@ -195,6 +219,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "focal length and default field of view), MPJPE without root alignment, foot skate",
     )
     parser.add_argument(
+        "--known-height",
+        action="store_true",
+        help="give each skeleton its subject's standing height, measured from the motion "
+        "capture, as hot-pose --person-height does (default: an average adult's size)",
+    )
+    parser.add_argument(
         "--one-camera",
         action="store_true",
         help="score one camera per sequence (the i-th sequence's camera i mod 4): a quarter "
@@ -253,6 +283,7 @@ def main(args: argparse.Namespace) -> int:
         fixed_bones=not args.free_bones,
         detections=args.keypoints_2d is not None,
         world=args.world,
+        known_height=args.known_height,
     )
     result.update(
         weights=str(weights),
