@@ -327,5 +327,8 @@ def print_table(result: dict) -> None:
             f"without root alignment {result['abs_mpjpe_mm']:.1f} mm; foot skate "
             f"{skate['prediction']:.2f} mm/frame (ground truth {skate['ground_truth']:.2f})"
         )
+    if result.get("person_heights_m"):
+        heights = ", ".join(f"{k} {v:.3f} m" for k, v in result["person_heights_m"].items())
+        print(f"skeletons sized to each subject's height (--known-height): {heights}")
     views = result["views"]
     print(f"views scored: {views['scored']}, skipped (no 2D): {views['skipped_without_2d']}")
