@@ -83,10 +83,9 @@ class Pose2DOptions:
     person: at ``crop_size`` when that magnifies every one of them, else each seen as large
     as in the whole frame but no taller than ``max_person`` px, when those crops cost less
     than the whole frame; otherwise on the whole frame (``crop_size`` 0: whole frame every
-    frame, the reference). ``tiles`` adds a
-    2 × 2 grid of overlapping tiles to each whole-frame search: ``auto`` while the last
-    search found people smaller than ``small`` of the frame height (or nobody), and when
-    this frame's whole-frame pass does.
+    frame, the reference). ``tiles`` adds a 2 × 2 grid of overlapping tiles to each
+    whole-frame search: ``auto`` while the last search found people smaller than ``small``
+    of the frame height (or nobody), and when this frame's whole-frame pass does.
     """
 
     imgsz: int = 640

@@ -148,9 +148,10 @@ def scale_to_height(poses: np.ndarray, height: float) -> np.ndarray:
 
     Depth comes from size (a tall person far away looks like a short one nearby), so a
     known height puts the person at the right distance: on Human3.6M's held-out S8 (the
-    twin, ground-truth 2D, real focal length, one camera per sequence) the pelvis is off by
-    58 mm with S8's own height against 88 mm at the average size (README "Motion in the
-    world"). The standing extent is height − :data:`HEAD_TOP_AND_ANKLES_M`.
+    twin, ground-truth 2D, real focal length) the pelvis is off by 76 mm given S8's height
+    against 92 mm at the average size (README "Motion in the world"; from detections that
+    sit differently from the skeleton's joints it can be worse). The standing extent is
+    height − :data:`HEAD_TOP_AND_ANKLES_M`.
     """
     extent = standing_extent(poses)
     if not (np.isfinite(extent) and extent > 1e-6):

@@ -8,8 +8,9 @@ Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d.tra
 - :func:`crop_window`: a square around a tracked person, with a margin for the motion
   until the next frame. The network then runs on that crop at the size
   :func:`crop_input_size` gives: a small person is magnified (at least 256 px of input),
-  a large one seen no taller than a cap (384 px), where the whole frame would cost the
-  network several times more for keypoints that move little (README "Speed").
+  a large one seen no taller than a cap (384 px): for a person filling the frame the
+  whole frame costs the network about twice as much, for keypoints that move about 1 % of
+  their height (README "Speed").
 - :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
   windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
 - :func:`best_match`: the detection in a crop that is the person the crop was made for.
