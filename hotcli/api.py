@@ -31,6 +31,7 @@ from hotcli.errors import HotPoseError
 from hotcli.formats import outputs
 from hotcli.formats.video import VideoInfo, probe
 from hotcli.lifting.lifter import Lifter, PersonMotion
+from hotcli.lifting.skeleton import standing_height
 from hotcli.options import JobOptions, RenderOptions, RunOptions, SaveOptions
 from hotcli.pipeline import (
     auto_camera,
@@ -415,9 +416,10 @@ class VideoResult:
                     "frames_detected": int(np.count_nonzero(p.present & ~p.interpolated)),
                     "frames_interpolated": int(np.count_nonzero(p.interpolated)),
                     "frames_present": int(np.count_nonzero(p.present)),
+                    "standing_height_m": _rounded(standing_height(p.keypoints_3d[p.present]), 3),
                     "foot_skate_mm_per_frame": {
-                        "before_lock": _mm(p.foot_skate_mm[0]),
-                        "after_lock": _mm(p.foot_skate_mm[1]),
+                        "before_lock": _rounded(p.foot_skate_mm[0]),
+                        "after_lock": _rounded(p.foot_skate_mm[1]),
                     },
                     "files": files[p.track_id],
                 }
@@ -438,5 +440,6 @@ class VideoResult:
         }
 
 
-def _mm(value: float) -> float | None:
-    return round(float(value), 2) if np.isfinite(value) else None
+def _rounded(value: float, digits: int = 2) -> float | None:
+    """``value`` rounded for JSON; None (null) when it is NaN or infinite."""
+    return round(float(value), digits) if np.isfinite(value) else None

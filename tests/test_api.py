@@ -96,6 +96,7 @@ def test_save_writes_the_files_of_the_command_line(predicted, cli_run, tmp_path)
     assert written == sorted(p.name for p in cli_run.iterdir())
     assert summary["files"] == ["poses.json", "poses.npz"]
     assert summary["frames"] == 150 and summary["persons"][0]["frames_detected"] == 150
+    assert 1.4 < summary["persons"][0]["standing_height_m"] < 2.1  # an adult's skeleton
     assert (tmp_path / "out" / SUMMARY_NAME).is_file()
 
 
@@ -111,7 +112,7 @@ def test_lift_on_the_arrays_of_poses_npz_gives_its_3d(hp, cli_run):
 
 def test_a_known_height_sizes_the_person_and_places_them_at_the_distance_it_implies(cli_run):
     from hotcli import HotPose
-    from hotcli.lifting.skeleton import HEAD_TOP_AND_ANKLES_M, bone_lengths
+    from hotcli.lifting.skeleton import HEAD_TOP_AND_ANKLES_M, bone_lengths, standing_height
 
     with np.load(cli_run / "poses.npz") as npz:
         arrays = {k: npz[k] for k in npz.files}
@@ -124,6 +125,7 @@ def test_a_known_height_sizes_the_person_and_places_them_at_the_distance_it_impl
     assert tall / short == pytest.approx(expected, rel=1e-3)
     near, far = (np.median(p.root_camera[:, 2]) for p in people)
     assert far / near == pytest.approx(expected, rel=0.02)  # the same 2D, a larger person
+    assert standing_height(people[1].keypoints_3d) == pytest.approx(2.0, rel=0.01)
 
 
 def test_lift_reads_coco_keypoints_and_leaves_unseen_frames_empty(hp):

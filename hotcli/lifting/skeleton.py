@@ -142,6 +142,13 @@ def standing_extent(poses: np.ndarray) -> float:
     return max(float(np.percentile(reach, STANDING_PERCENTILE)), MIN_STANDING_STRAIGHTNESS * chain)
 
 
+def standing_height(poses: np.ndarray) -> float:
+    """The standing height (metres, to the top of the head) of the person whose skeleton
+    moves through poses (T, 17, 3): :func:`standing_extent` + :data:`HEAD_TOP_AND_ANKLES_M`.
+    What ``--person-height`` sets, and what an average adult's skeleton implies without it."""
+    return standing_extent(poses) + HEAD_TOP_AND_ANKLES_M
+
+
 def scale_to_height(poses: np.ndarray, height: float) -> np.ndarray:
     """Root-relative poses (T, 17, 3) with fixed bone lengths, scaled about the root so that
     a person of standing ``height`` metres (to the top of the head) has their size.
