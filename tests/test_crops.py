@@ -12,9 +12,8 @@ from hotcli.pose2d.crops import (
     dedupe,
     iou,
     tile_windows,
-    whole_frame_input,
 )
-from hotcli.pose2d.posenet import Detections
+from hotcli.pose2d.posenet import Detections, input_size
 
 
 def test_two_by_two_tiles_cover_the_frame_and_overlap_by_a_quarter():
@@ -78,28 +77,34 @@ def test_iou_of_a_box_with_itself_is_one_and_with_a_disjoint_one_zero():
     assert np.allclose(iou(a, b), [[1.0, 0.0, 1 / 3]])
 
 
+def crop_input(box, width, height, max_person=384):
+    """The input size for the crop :func:`crop_window` makes around ``box`` (margin 1.2)."""
+    window = crop_window(box, width, height, margin=1.2)
+    return crop_input_size(box, window, width, height, 640, 256, max_person)
+
+
 def test_a_small_person_gets_the_smallest_crop_which_magnifies_them():
     # 1280x720 searched at 640: the whole frame shows everyone at half size.
     small = np.array([600.0, 300.0, 640.0, 400.0])  # 100 px tall: crop 120 px → 256 px
-    assert crop_input_size(small, 1280, 720, 640, 256, 1.2, 384) == 256
+    assert crop_input(small, 1280, 720) == 256
 
 
 def test_a_large_person_is_seen_as_in_the_whole_frame_but_no_taller_than_the_cap():
     # 600 px tall in 1280x720: the whole frame at 640 shows 300 px; the crop (720 px) at 384
     mid = np.array([400.0, 100.0, 700.0, 700.0])
-    assert crop_input_size(mid, 1280, 720, 640, 256, 1.2, 384) == 384
+    assert crop_input(mid, 1280, 720) == 384
     # the example clip: 450 px tall in 518x496, 556 px in the whole frame at 640; capped at
     # 384 px, the crop (the whole 518 px frame) goes in at 448 (384 / 450 × 518, rounded up)
     large = np.array([40.0, 20.0, 290.0, 470.0])
-    size = crop_input_size(large, 518, 496, 640, 256, 1.2, 384)
+    size = crop_input(large, 518, 496)
     assert size == 448 and 384 <= 450 * size / 518 < 450 * 640 / 518
-    assert crop_input_size(large, 518, 496, 640, 256, 1.2, 1000) == 640  # never above imgsz
+    assert crop_input(large, 518, 496, max_person=1000) == 640  # never above imgsz
 
 
 def test_the_whole_frame_goes_in_at_imgsz_on_its_longer_side_padded_to_32():
-    assert whole_frame_input(1280, 720, 640) == (640, 384)
-    assert whole_frame_input(518, 496, 640) == (640, 640)
-    assert whole_frame_input(720, 1280, 640) == (384, 640)
+    assert input_size(1280, 720, 640) == (640, 384)
+    assert input_size(518, 496, 640) == (640, 640)
+    assert input_size(720, 1280, 640) == (384, 640)
 
 
 class WhitePeople:

@@ -160,10 +160,11 @@ def scale_to_height(poses: np.ndarray, height: float) -> np.ndarray:
     sit differently from the skeleton's joints it can be worse). The standing extent is
     height − :data:`HEAD_TOP_AND_ANKLES_M`.
     """
+    poses = np.asarray(poses, dtype=np.float64)
     extent = standing_extent(poses)
     if not (np.isfinite(extent) and extent > 1e-6):
-        return np.asarray(poses, dtype=np.float64).copy()
-    return np.asarray(poses, dtype=np.float64) * ((height - HEAD_TOP_AND_ANKLES_M) / extent)
+        return poses.copy()
+    return poses * ((height - HEAD_TOP_AND_ANKLES_M) / extent)
 
 
 def fix_bone_lengths(

@@ -64,6 +64,20 @@ class Detections:
                             ("boxes", "scores", "keypoints", "keypoint_scores")))  # fmt: skip
 
 
+def scaled_size(width: int, height: int, imgsz: int) -> tuple[float, int, int]:
+    """The letterbox's scale for a ``width`` × ``height`` image (its longer side becomes
+    ``imgsz``) and the image's size after scaling, before padding."""
+    r = min(imgsz / height, imgsz / width)
+    return r, int(round(width * r)), int(round(height * r))
+
+
+def input_size(width: int, height: int, imgsz: int) -> tuple[int, int]:
+    """(w, h) the network is given for a ``width`` × ``height`` image at ``imgsz``: scaled by
+    :func:`letterbox`, then padded to a multiple of 32."""
+    _, nw, nh = scaled_size(width, height, imgsz)
+    return nw + (-nw) % STRIDE, nh + (-nh) % STRIDE
+
+
 def letterbox(image: np.ndarray, imgsz: int) -> tuple[np.ndarray, float, tuple[int, int]]:
     """(H, W, 3) BGR → (1, 3, h, w) float RGB in [0, 1], the scale and the (left, top) pad.
 
@@ -73,8 +87,7 @@ def letterbox(image: np.ndarray, imgsz: int) -> tuple[np.ndarray, float, tuple[i
     import cv2
 
     h, w = image.shape[:2]
-    r = min(imgsz / h, imgsz / w)
-    nw, nh = int(round(w * r)), int(round(h * r))
+    r, nw, nh = scaled_size(w, h, imgsz)
     pw, ph = (-nw) % STRIDE / 2, (-nh) % STRIDE / 2
     if (nw, nh) != (w, h):
         image = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)

@@ -432,18 +432,19 @@ class PeopleFinder:
         """One (window (4,), network input size) per tracked person, or None for the whole
         frame: crops when a crop at ``crop_size`` magnifies every person (small people are
         found better so) or when the crops cost the network less than the whole frame."""
-        from hotcli.pose2d.crops import crop_input_size, crop_window, whole_frame_input
+        from hotcli.pose2d.crops import crop_input_size, crop_window
+        from hotcli.pose2d.posenet import input_size
 
         h, w = frame.shape[:2]
         s = self.search
-        plan = [(crop_window(box, w, h, s.margin),
-                 crop_input_size(box, w, h, s.imgsz, s.crop_size, s.margin, s.max_person))
-                for box in self.boxes]  # fmt: skip
+        windows = [crop_window(box, w, h, s.margin) for box in self.boxes]
+        plan = [(window, crop_input_size(box, window, w, h, s.imgsz, s.crop_size, s.max_person))
+                for box, window in zip(self.boxes, windows, strict=True)]  # fmt: skip
         whole_scale = s.imgsz / max(w, h)
         small = all(s.crop_size / max(x1 - x0, y1 - y0, 1) >= whole_scale
-                    for (x0, y0, x1, y1), _ in plan)  # fmt: skip
+                    for x0, y0, x1, y1 in windows)  # fmt: skip
         cost = sum(size * size for _, size in plan)
-        return plan if small or cost < np.prod(whole_frame_input(w, h, s.imgsz)) else None
+        return plan if small or cost < np.prod(input_size(w, h, s.imgsz)) else None
 
     def _whole(self, frame: np.ndarray):
         from hotcli.pose2d.crops import dedupe, tile_windows

@@ -29,12 +29,7 @@ from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
 from hotcli.lifting.lifter import TRAINING_FPS, Lifter, load_weights
-from hotcli.lifting.skeleton import (
-    HEAD_TOP_AND_ANKLES_M,
-    fix_bone_lengths,
-    scale_to_height,
-    standing_extent,
-)
+from hotcli.lifting.skeleton import fix_bone_lengths, scale_to_height, standing_height
 from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS
 from hotcli.scene.camera import denormalize_2d, normalize_2d
 from hotcli.training.data import Augment, camera_view, corrupt_2d, load_sequences
@@ -144,13 +139,13 @@ def evaluate(
 
 def subject_heights(sequences) -> dict[str, float]:
     """Each subject's standing height (metres) as ``--person-height`` takes it, from the
-    motion capture: the subject's own :func:`~hotcli.lifting.skeleton.standing_extent` over
-    all their sequences plus :data:`~hotcli.lifting.skeleton.HEAD_TOP_AND_ANKLES_M`. What a
-    user who knows the person's height gives (the head-top and ankle allowance cancels)."""
+    motion capture: the subject's own :func:`~hotcli.lifting.skeleton.standing_height` over
+    all their sequences. What a user who knows the person's height gives (the head-top and
+    ankle allowance it adds cancels in :func:`~hotcli.lifting.skeleton.scale_to_height`)."""
     by_subject: dict[str, list[np.ndarray]] = defaultdict(list)
     for seq in sequences:
         by_subject[seq.subject].append(seq.world)
-    return {subject: standing_extent(np.concatenate(worlds)) + HEAD_TOP_AND_ANKLES_M
+    return {subject: standing_height(np.concatenate(worlds))
             for subject, worlds in by_subject.items()}  # fmt: skip
 
 
