@@ -76,10 +76,10 @@ class HotPose:
         self.options = RunOptions(**fields, **options)
         o = self.options
         self.lifter = Lifter(o.weights, device=o.device, flip=o.flip, batch=o.batch,
-                             fixed_bones=o.fixed_bones)  # fmt: skip
+                             fixed_bones=o.fixed_bones, backend=o.backend)  # fmt: skip
         self.options = replace(o, batch=self.lifter.batch)  # the batch used, for summary.json
         self.pose_net, self.pose_model_path = load_pose_network(
-            o.pose_model, o.pose_backend, self.device
+            o.pose_model, o.backend, self.device
         )
         self.load_seconds = time.perf_counter() - start
         self._load_reported = False
@@ -240,6 +240,7 @@ class HotPose:
         return {
             "device": self.device,
             "weights": str(self.lifter.weights or self.lifter.name),
+            "lifter_backend": self.lifter.network.backend,
             "pose_model": self.pose_model_path,
             "flip": self.lifter.flip,
             "fixed_bones": self.lifter.fixed_bones,
@@ -261,9 +262,7 @@ def load_pose_network(pose_model: str, backend: str, device: str) -> tuple[objec
     if backend != "pytorch" and device.startswith("cpu"):
         exported = openvino_pose_model(path) if isinstance(path, Path) else None
         if exported is None and backend == "openvino":
-            raise HotPoseError(
-                "--pose-backend openvino needs `pip install openvino` and .pt weights"
-            )
+            raise HotPoseError("--backend openvino needs `pip install openvino` and .pt weights")
         path = exported or path
     return load_posenet(path, device.split(":")[0]), str(path)
 

@@ -1,29 +1,47 @@
-"""Choosing the torch device from ``--device auto|cpu|cuda``."""
+"""Choosing the device from ``--device auto|cpu|cuda``, and how many CPU threads to use."""
 
 from __future__ import annotations
 
 import os
-
-import torch
+import shutil
+import sys
+from pathlib import Path
 
 from hotcli.errors import HotPoseError
 
 
-def pick_device(name: str) -> torch.device:
-    """``auto`` → CUDA when present, else CPU; a clear error for unknown or absent devices."""
+def pick_device_name(name: str) -> str:
+    """``auto`` → ``cuda`` when present, else ``cpu``; a clear error for unknown or absent
+    devices. Torch is imported only where CUDA could be there (an NVIDIA driver is
+    installed, or torch is loaded already): a CPU-only run does not pay for it."""
     name = (name or "auto").lower()
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cpu":
-        return torch.device("cpu")
-    if name == "cuda" or name.startswith("cuda:"):
-        if not torch.cuda.is_available():
-            raise HotPoseError(
-                "CUDA was requested (--device cuda) but no CUDA GPU is available; "
-                "use --device cpu or auto"
-            )
-        return torch.device(name)
-    raise HotPoseError(f"unknown device {name!r}: use auto, cpu or cuda")
+        return name
+    if name not in ("auto", "cuda") and not name.startswith("cuda:"):
+        raise HotPoseError(f"unknown device {name!r}: use auto, cpu or cuda")
+    if _cuda_available():
+        return "cuda" if name == "auto" else name
+    if name == "auto":
+        return "cpu"
+    raise HotPoseError(
+        "CUDA was requested (--device cuda) but no CUDA GPU is available; use --device cpu or auto"
+    )
+
+
+def pick_device(name: str):
+    """:func:`pick_device_name` as a ``torch.device`` (training, evaluation, benchmarks)."""
+    import torch
+
+    return torch.device(pick_device_name(name))
+
+
+def _cuda_available() -> bool:
+    driver = Path("/proc/driver/nvidia/version").exists() or shutil.which("nvidia-smi")
+    if not driver and "torch" not in sys.modules:
+        return False
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def usable_cpus() -> int:
@@ -32,3 +50,25 @@ def usable_cpus() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
+
+
+_threads: int | None = None
+
+
+def set_cpu_threads(threads: int) -> None:
+    """Limit this process's CPU work to ``threads`` (a batch worker's share of the cores):
+    torch (now, or when imported later), OpenCV, and the OpenVINO networks compiled after
+    this call (:func:`cpu_threads`), which otherwise each use every core."""
+    global _threads
+    _threads = max(1, int(threads))
+    os.environ["OMP_NUM_THREADS"] = str(_threads)  # torch reads it when first imported
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(_threads)
+    import cv2
+
+    cv2.setNumThreads(_threads)
+
+
+def openvino_threads() -> dict[str, int]:
+    """OpenVINO compile settings for the thread limit :func:`set_cpu_threads` set (if any)."""
+    return {} if _threads is None else {"INFERENCE_NUM_THREADS": _threads}

@@ -10,7 +10,8 @@ from pathlib import Path
 from hotcli.errors import HotPoseError
 
 VIEW_LAYOUTS: tuple[str, ...] = ("side", "overlay", "3d")
-POSE_BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
+#: How the networks run: auto is OpenVINO on a CPU when installed, else PyTorch.
+BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
 #: Where results go unless ``--output-dir`` says otherwise: a folder per video in it.
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
@@ -121,7 +122,7 @@ class RunOptions:
     (:class:`SaveOptions`)."""
 
     pose_model: str = DEFAULT_POSE_MODEL
-    pose_backend: str = "auto"  # auto: OpenVINO on a CPU when installed, else PyTorch
+    backend: str = "auto"  # both networks; auto: OpenVINO on a CPU when installed
     imgsz: int = Pose2DOptions.imgsz
     detect_every: int = Pose2DOptions.detect_every
     crop_size: int = Pose2DOptions.crop_size
@@ -142,10 +143,9 @@ class RunOptions:
     batch: int | None = None  # lifter windows per pass; None: 4 on a CPU, 16 on a GPU
 
     def __post_init__(self) -> None:
-        if self.pose_backend not in POSE_BACKENDS:
+        if self.backend not in BACKENDS:
             raise HotPoseError(
-                f"unknown pose backend {self.pose_backend!r}: choose one of "
-                + ", ".join(POSE_BACKENDS)
+                f"unknown backend {self.backend!r}: choose one of " + ", ".join(BACKENDS)
             )
         if self.min_frames < 1 or (self.batch is not None and self.batch < 1):
             raise HotPoseError("min_frames and batch must be 1 or more")

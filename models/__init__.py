@@ -1,28 +1,32 @@
-"""The lifter networks: MixSTE with the Hourglass Tokenizer's pruning and recovering."""
+"""The lifter networks: MixSTE with the Hourglass Tokenizer's pruning and recovering.
 
-from models.checkpoint import (
-    DEFAULT_WEIGHTS,
-    default_weights,
-    load_checkpoint,
-    resolve_weights,
-    save_checkpoint,
-    weights_dir,
-)
-from models.config import LifterConfig
-from models.mixste import MixSTE
-from models.registry import create_model, get_config, list_models, unpruned_twin
+The names below load their module on first use (PEP 562), so finding a checkpoint
+(``models.files``) does not import torch: a run whose lifter is a cached OpenVINO export
+never needs it.
+"""
 
-__all__ = [
-    "DEFAULT_WEIGHTS",
-    "LifterConfig",
-    "MixSTE",
-    "create_model",
-    "default_weights",
-    "get_config",
-    "list_models",
-    "load_checkpoint",
-    "resolve_weights",
-    "save_checkpoint",
-    "unpruned_twin",
-    "weights_dir",
-]
+from __future__ import annotations
+
+import importlib
+
+_WHERE = {
+    "DEFAULT_WEIGHTS": "models.files",
+    "default_weights": "models.files",
+    "resolve_weights": "models.files",
+    "weights_dir": "models.files",
+    "load_checkpoint": "models.checkpoint",
+    "save_checkpoint": "models.checkpoint",
+    "LifterConfig": "models.config",
+    "MixSTE": "models.mixste",
+    "create_model": "models.registry",
+    "get_config": "models.registry",
+    "list_models": "models.registry",
+    "unpruned_twin": "models.registry",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    return getattr(importlib.import_module(_WHERE[name]), name)

@@ -197,7 +197,7 @@ def test_real_network_plugs_in_for_any_length():
 
 
 def test_devices_used_by_the_lifter():
-    assert Lifter(model=PerFrame(), device="cpu").device.type == "cpu"
+    assert Lifter(model=PerFrame(), device="cpu").device == "cpu"
     # on a CPU 4 windows a pass by default: as fast as 16 and ~450 MB less working memory
     assert Lifter(model=PerFrame(), device="cpu").batch == CPU_BATCH == 4
     assert Lifter(model=PerFrame(), device="cpu", batch=16).batch == 16

@@ -110,14 +110,12 @@ def test_tracking_memory_grows_by_the_detections_only():
 
 
 def test_the_trackers_state_stays_bounded():
-    """Ultralytics drops lost tracks after its buffer and remembers at most 1000 dropped ones
-    (a newer version that kept them all would grow with the video)."""
+    """The tracker forgets lost tracks after its buffer and keeps nothing of ended ones."""
     finder = PeopleFinder(Crowd(), Pose2DOptions.reference(imgsz=320))
     for _ in range(1200):
         finder(FRAME)
     tracker = finder.tracker
-    assert len(tracker.tracked_stracks) <= 3 and len(tracker.lost_stracks) <= 3
-    assert len(tracker.removed_stracks) <= 1000
+    assert len(tracker.tracked) <= 3 and len(tracker.lost) <= 3
 
 
 def test_tracks_from_detections_match_the_dense_arrays():

@@ -394,3 +394,26 @@ def test_closing_line():
     assert line == (
         "dancer: 180 frames · decode+2D 36.0 fps · lift 900 fps · render 90.0 fps · total 18.0 fps"
     )
+
+
+def test_a_warm_run_on_the_example_clip_loads_neither_torch_nor_ultralytics(tmp_path):
+    """Both networks run through cached OpenVINO exports and ByteTrack is numpy, so a run
+    after the first pays for none of the heavy imports (torch alone is ~2 s)."""
+    import importlib.util
+    import subprocess
+    import sys
+
+    need_clip()
+    if shipped_lifter_weights() is None or importlib.util.find_spec("openvino") is None:
+        pytest.skip("needs the shipped lifter weights and OpenVINO")
+    heavy = ("torch", "ultralytics", "scipy.ndimage", "scipy.signal", "scipy.stats")
+    code = (
+        "import sys; from hotcli.cli.main import main; "
+        f"rc = main([{str(EXAMPLE_VIDEO)!r}, '--no-render', '--quiet', '--device', 'auto', "
+        f"'--overwrite', '-o', {str(tmp_path)!r}]); "
+        f"print(rc, sorted({{m for m in sys.modules if m.split('.')[0] in {heavy!r} "
+        f"or m.startswith({heavy!r})}} & set({heavy!r})))"
+    )
+    for _ in range(2):  # the first run may export the networks (which needs torch)
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "0 []", out.stderr[-2000:]

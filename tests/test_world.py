@@ -11,9 +11,16 @@ from hotcli.errors import HotPoseError
 from hotcli.lifting.skeleton import bone_lengths
 from hotcli.pose2d.presence import max_gap_frames, present_mask, runs
 from hotcli.scene.camera import DEFAULT_FOV_DEGREES, focal_from_fov, video_intrinsics
-from hotcli.scene.feet import foot_contact, foot_skate, lock_feet, two_bone_ik
+from hotcli.scene.feet import (
+    dilate_in_time,
+    erode_in_time,
+    foot_contact,
+    foot_skate,
+    lock_feet,
+    two_bone_ik,
+)
 from hotcli.scene.ground import fit_ground, lift_above_ground
-from hotcli.scene.trajectory import savgol, smooth_root, solve_root
+from hotcli.scene.trajectory import median_in_time, savgol, smooth_root, solve_root
 from hotcli.scene.world import WorldOptions, estimate_focal, place_persons
 from tests.scene import ANKLE_HEIGHT, Scene, observe, walker
 
@@ -339,13 +346,22 @@ def test_savitzky_golay_smoothing_gives_scipys_numbers(frames, window, order):
     assert np.allclose(savgol(path, window, order), expected, atol=1e-9)
 
 
-def test_a_run_imports_neither_scipy_signal_nor_scipy_stats():
-    import subprocess
-    import sys
+@pytest.mark.parametrize("k", [2, 3, 4, 5])
+def test_contact_masks_close_and_open_in_time_as_scipy_does(k):
+    from scipy.ndimage import binary_dilation, binary_erosion
 
-    code = (
-        "import sys, hotcli.api, hotcli.pipeline, hotcli.cli.run; heavy = ('scipy.signal', "
-        "'scipy.stats'); print(sorted(m for m in sys.modules if m.startswith(heavy)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"  # each costs start-up time (hotcli.scene.trajectory.savgol)
+    rng = np.random.default_rng(k)
+    structure = np.ones((k, 1), bool)
+    for frames in (1, k, 40):
+        mask = rng.random((frames, 2)) < 0.6
+        assert np.array_equal(erode_in_time(mask, k), binary_erosion(mask, structure))
+        assert np.array_equal(dilate_in_time(mask, k), binary_dilation(mask, structure))
+
+
+def test_the_running_median_gives_scipys_numbers():
+    from scipy.ndimage import median_filter
+
+    values = np.random.default_rng(3).normal(size=(30, 3))
+    for k in (3, 5):
+        expected = median_filter(values, size=(k, 1), mode="nearest")
+        assert np.allclose(median_in_time(values, k), expected)

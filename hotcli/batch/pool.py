@@ -2,7 +2,7 @@
 
 The models load once per process, as a :class:`hotcli.api.HotPose`: :func:`load_models` in
 this one, :func:`worker_models` in a worker (pool or Ray), on its first video.
-``--workers N`` runs N spawned processes, each with ``cores / N`` torch threads. Ctrl-C
+``--workers N`` runs N spawned processes, each with ``cores / N`` threads. Ctrl-C
 stops cleanly: videos not started stay ``not run``, running ones are interrupted
 (``HotPose.process`` removes their partial results).
 
@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hotcli.batch.report import FAILED, INTERRUPTED, OK, make_row
+from hotcli.device import set_cpu_threads
 from hotcli.errors import HotPoseError
 
 if TYPE_CHECKING:
@@ -102,15 +103,7 @@ _worker_options: dict[str, JobOptions] = {}
 def _init_worker(options: JobOptions, threads: int) -> None:
     """Pool worker start: share the cores, ignore Ctrl-C between videos (see _pool_task)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import torch
-
-    torch.set_num_threads(threads)
-    try:
-        import cv2
-
-        cv2.setNumThreads(threads)
-    except ImportError:  # pragma: no cover - opencv is a dependency
-        pass
+    set_cpu_threads(threads)
     _worker_options["options"] = options
 
 

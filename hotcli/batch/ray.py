@@ -42,9 +42,9 @@ def _import_ray():
 
 def _video_task(job: Job, options: JobOptions) -> dict:
     """Runs in a Ray worker: one video, with the models kept in the worker process."""
-    import torch
+    from hotcli.device import set_cpu_threads
 
-    torch.set_num_threads(CPUS_PER_TASK)
+    set_cpu_threads(CPUS_PER_TASK)
     try:
         return process_in_worker(job, options)
     except KeyboardInterrupt:  # ray.cancel() of a running task

@@ -18,8 +18,9 @@ it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame 
 3. **Flip test-time augmentation.** The 2D is mirrored (x → −x in normalised coordinates,
    left and right joints swapped), lifted, mirrored back and averaged with the plain pass;
    both go through the network in the same batch.
-4. **Batching and device.** Windows are stacked ``batch`` at a time under
-   ``torch.inference_mode`` on the chosen device: by default 4 on a CPU
+4. **Batching, device and backend.** Windows are stacked ``batch`` at a time for the
+   network (:mod:`hotcli.lifting.network`: OpenVINO on a CPU, else PyTorch on the chosen
+   device): by default 4 on a CPU
    (:data:`CPU_BATCH`), where larger batches are no faster and the network's working
    memory grows with the batch (16 windows: ~1.25 GB peak for the process lifting, 4:
    ~0.75 GB, on the 2-core test machine, where 4 was also 30 % faster), 16 on a GPU.
@@ -43,11 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
-from torch import nn
 
-from hotcli.device import pick_device
-from hotcli.errors import HotPoseError
+from hotcli.device import pick_device_name
+from hotcli.lifting.network import load_network
 from hotcli.lifting.skeleton import (
     bone_lengths,
     fix_bone_lengths,
@@ -182,9 +181,11 @@ def window_starts(length: int, frames: int, hop: int) -> np.ndarray:
 class Lifter:
     """A loaded lifter that turns 2D pixel tracks of any length and rate into 3D.
 
-    Build it once (loading the checkpoint is the slow part) and call :meth:`lift` per
-    person and video. ``model`` may be any module with a ``cfg`` carrying ``frames``
-    (and optionally ``output``) mapping (B, F, 17, 2) → (B, F, 17, 3); tests use tiny ones.
+    Build it once (loading the network is the slow part) and call :meth:`lift` per person
+    and video. ``weights`` is a shipped name or a checkpoint path (None: the default);
+    ``model`` instead is any torch module with a ``cfg`` carrying ``frames`` (and optionally
+    ``output``) mapping (B, F, 17, 2) → (B, F, 17, 3); tests use tiny ones. ``backend``:
+    :func:`hotcli.lifting.network.load_network`.
     """
 
     def __init__(
@@ -193,35 +194,30 @@ class Lifter:
         device: str = "auto",
         flip: bool = True,
         batch: int | None = None,
-        model: nn.Module | None = None,
+        model=None,
         training_fps: float | None = None,
         hop: int | None = None,
-        autocast_dtype: torch.dtype | None = None,
         fixed_bones: bool = True,
+        backend: str = "auto",
     ) -> None:
-        self.device = pick_device(device)
-        self.meta: dict = {}
-        self.weights: Path | None = None
-        if model is None:
-            model, self.meta, self.weights = load_weights(weights)
-        self.model = model.to(self.device).eval()
-        self.frames = int(model.cfg.frames)
-        self.seq2frame = getattr(model.cfg, "output", "seq2seq") == "seq2frame"
+        self.device = pick_device_name(device)
+        self.network = load_network(weights, self.device, backend, model)
+        self.weights: Path | None = self.network.path
+        self.meta = self.network.meta
+        self.frames = self.network.frames
+        self.seq2frame = self.network.seq2frame
         self.flip = flip
-        default = CPU_BATCH if self.device.type == "cpu" else GPU_BATCH
+        default = CPU_BATCH if self.device == "cpu" else GPU_BATCH
         self.batch = max(1, int(batch)) if batch else default
         self.hop = max(1, int(hop) if hop else self.frames // 2)
         meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
         self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
-        self.autocast_dtype = autocast_dtype
         self.fixed_bones = fixed_bones
 
     @property
     def name(self) -> str:
         """What to report as the weights used (file name, or the model's config name)."""
-        if self.weights is not None:
-            return self.weights.name
-        return str(getattr(self.model.cfg, "name", type(self.model).__name__))
+        return self.weights.name if self.weights is not None else self.network.name
 
     def lift(
         self,
@@ -341,36 +337,7 @@ class Lifter:
         n = len(windows)
         if self.flip:
             windows = np.concatenate([windows, flip_pose(windows)])
-        x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32)).to(self.device)
-        with torch.inference_mode():
-            if self.autocast_dtype is not None:
-                with torch.autocast(self.device.type, dtype=self.autocast_dtype):
-                    y = self.model(x)
-            else:
-                y = self.model(x)
-        y = y.float().cpu().numpy().astype(np.float64)
+        y = self.network(windows).astype(np.float64)
         if not self.flip:
             return y
         return 0.5 * (y[:n] + flip_pose(y[n:]))
-
-
-def load_weights(weights: str | os.PathLike | None) -> tuple[nn.Module, dict, Path]:
-    """A checkpoint by name or path (None: the default) on the CPU: model, meta, file.
-
-    What :class:`Lifter` and ``hot-pose eval`` load weights with; every failure is one line.
-    """
-    import models
-
-    try:
-        path = models.default_weights() if weights is None else models.resolve_weights(weights)
-    except FileNotFoundError as exc:
-        what = "the default lifter weights" if weights is None else f"lifter weights {weights!r}"
-        raise HotPoseError(
-            f"cannot find {what} (looked in {models.weights_dir()}); pass --weights NAME_OR_PATH "
-            "or train them with `hot-pose train`"
-        ) from exc
-    try:
-        model, meta = models.load_checkpoint(path, map_location="cpu")
-    except Exception as exc:  # a truncated or foreign file: say which one
-        raise HotPoseError(f"cannot load lifter weights {path}: {exc}") from exc
-    return model, meta, Path(path)

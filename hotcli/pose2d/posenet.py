@@ -141,6 +141,8 @@ class OpenVinoPose:
     def __init__(self, folder: str | os.PathLike, cache: Path | None = None) -> None:
         import openvino as ov
 
+        from hotcli.device import openvino_threads
+
         folder = Path(folder)
         xml = next(iter(sorted(folder.glob("*.xml"))), None)
         if xml is None:
@@ -150,7 +152,8 @@ class OpenVinoPose:
             cache.mkdir(parents=True, exist_ok=True)
             core.set_property({"CACHE_DIR": str(cache)})
         try:
-            self._model = core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+            config = {"PERFORMANCE_HINT": "LATENCY", **openvino_threads()}
+            self._model = core.compile_model(str(xml), "CPU", config)
         except Exception as exc:  # noqa: BLE001 - a broken export is the user's file
             raise HotPoseError(f"cannot load pose model {folder}: {first_line(exc)}") from None
         self._request = self._model.create_infer_request()

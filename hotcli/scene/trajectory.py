@@ -28,7 +28,7 @@ present stay NaN.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import median_filter
+from numpy.lib.stride_tricks import sliding_window_view
 
 from hotcli.pose2d.presence import runs
 
@@ -145,7 +145,7 @@ def smooth_run(values: np.ndarray, fps: float, seconds: float = SMOOTH_SECONDS) 
     n = len(v)
     med = _odd_at_most(MEDIAN_FRAMES, n)
     if med >= 3:
-        v = median_filter(v, size=(med, 1), mode="nearest")
+        v = median_in_time(v, med)
     window = _odd_at_most(max(3, int(round(seconds * fps)) | 1), n)
     if window > SMOOTH_ORDER + 1:
         v = savgol(v, window, SMOOTH_ORDER)
@@ -208,3 +208,12 @@ def smooth_root(
         if np.isfinite(filled).all():
             out[start:stop] = smooth_run(filled, fps, seconds)
     return out
+
+
+def median_in_time(values: np.ndarray, k: int) -> np.ndarray:
+    """Running median over ``k`` (odd) frames of (T, ...) values, the edge frames repeated
+    beyond the ends: ``scipy.ndimage.median_filter(values, size=(k, 1, ...), mode="nearest")``
+    (a test checks it) without importing ``scipy.ndimage``."""
+    c = k // 2
+    padded = np.pad(values, [(c, c)] + [(0, 0)] * (values.ndim - 1), mode="edge")
+    return np.median(sliding_window_view(padded, k, axis=0), axis=-1)

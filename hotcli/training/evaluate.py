@@ -28,7 +28,8 @@ import torch
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
-from hotcli.lifting.lifter import TRAINING_FPS, Lifter, load_weights
+from hotcli.lifting.lifter import TRAINING_FPS, Lifter
+from hotcli.lifting.network import load_weights
 from hotcli.lifting.skeleton import fix_bone_lengths, scale_to_height, standing_height
 from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS
 from hotcli.scene.camera import denormalize_2d, normalize_2d
