@@ -96,7 +96,7 @@ class Pose2DOptions:
     crop_size: int = 256
     tiles: str = "auto"
     small: float = 0.25
-    margin: float = 1.2  # a crop's side over the person's longer side
+    margin: float = 1.2  # a crop window: the person plus 0.2 of their longer side, in x and y
     max_person: int = 384  # px of network input: the tallest a crop shows a person
 
     def __post_init__(self) -> None:

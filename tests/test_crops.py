@@ -34,15 +34,21 @@ def test_one_tile_is_the_whole_frame():
     assert tile_windows(640, 480, (1, 1)).tolist() == [[0, 0, 640, 480]]
 
 
-def test_a_crop_is_a_square_around_the_person_with_a_margin():
-    x0, y0, x1, y1 = crop_window(np.array([300.0, 200.0, 340.0, 300.0]), 768, 576, margin=1.5)
-    assert x1 - x0 == y1 - y0 == 150
+def test_a_crop_has_the_persons_shape_with_the_same_room_on_every_side():
+    # 80 x 100 px: 25 px on every side (margin 1.5 of the longer side)
+    x0, y0, x1, y1 = crop_window(np.array([280.0, 200.0, 360.0, 300.0]), 768, 576, margin=1.5)
+    assert (x1 - x0, y1 - y0) == (130, 150)
     assert (x0 + x1) / 2 == 320 and (y0 + y1) / 2 == 250
+
+
+def test_a_thin_persons_crop_is_at_least_three_fifths_as_wide_as_tall():
+    x0, y0, x1, y1 = crop_window(np.array([300.0, 200.0, 320.0, 300.0]), 768, 576, margin=1.5)
+    assert (x1 - x0, y1 - y0) == (90, 150)
 
 
 def test_a_crop_at_the_edge_is_shifted_inside_the_frame_not_cut():
     x0, y0, x1, y1 = crop_window(np.array([0.0, 500.0, 40.0, 576.0]), 768, 576, margin=1.5)
-    assert x0 == 0 and y1 == 576 and x1 - x0 == y1 - y0 == 114
+    assert x0 == 0 and y1 == 576 and (x1 - x0, y1 - y0) == (78, 114)
 
 
 def test_a_crop_larger_than_the_frame_is_the_frame():
@@ -94,10 +100,11 @@ def test_a_large_person_is_seen_as_in_the_whole_frame_but_no_taller_than_the_cap
     mid = np.array([400.0, 100.0, 700.0, 700.0])
     assert crop_input(mid, 1280, 720) == 384
     # the example clip: 450 px tall in 518x496, 556 px in the whole frame at 640; capped at
-    # 384 px, the crop (the whole 518 px frame) goes in at 448 (384 / 450 × 518, rounded up)
+    # 384 px, the crop (340 x 496, the frame's height) goes in at 448 (384 / 450 × 496,
+    # rounded up to 32)
     large = np.array([40.0, 20.0, 290.0, 470.0])
     size = crop_input(large, 518, 496)
-    assert size == 448 and 384 <= 450 * size / 518 < 450 * 640 / 518
+    assert size == 448 and 384 <= 450 * size / 496 < 450 * 640 / 518
     assert crop_input(large, 518, 496, max_person=1000) == 640  # never above imgsz
 
 
@@ -152,8 +159,8 @@ def test_a_large_person_gets_a_smaller_crop_between_whole_frame_searches():
         assert len(finder(frame_with([(400, 60, 700, 660)]))) <= 1
     whole = [i for i, shape in enumerate(net.calls) if shape == (720, 1280)]
     assert whole == [0, 8] and net.sizes[0] == net.sizes[8] == 640  # no tiles
-    # between them one crop around the person (720 px square), 384 px into the network
-    assert set(net.calls[1:8]) == {(720, 720)} and set(net.sizes[1:8]) == {384}
+    # between them one crop around the person (0.6 as wide as the frame is tall), 384 px
+    assert set(net.calls[1:8]) == {(720, 432)} and set(net.sizes[1:8]) == {384}
 
 
 def test_large_people_whose_crops_cost_more_than_the_frame_get_the_whole_frame():

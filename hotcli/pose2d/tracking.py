@@ -464,7 +464,7 @@ class PeopleFinder:
         whole_scale = s.imgsz / max(w, h)
         small = all(s.crop_size / max(x1 - x0, y1 - y0, 1) >= whole_scale
                     for x0, y0, x1, y1 in windows)  # fmt: skip
-        cost = sum(size * size for _, size in plan)
+        cost = sum(np.prod(input_size(x1 - x0, y1 - y0, size)) for (x0, y0, x1, y1), size in plan)
         return plan if small or cost < np.prod(input_size(w, h, s.imgsz)) else None
 
     def _whole(self, frame: np.ndarray):
