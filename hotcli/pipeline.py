@@ -72,7 +72,7 @@ def find_people(
     start = time.perf_counter()
     frames = TimedFrames(iter_frames(video, info))
     tracks = track_people(frames, info.frames, pose_net, device=device, tracker=tracker,
-                          progress=progress, search=search)  # fmt: skip
+                          progress=progress, search=search, fps=info.fps)  # fmt: skip
     seconds = {"decode": frames.seconds,
                "pose2d": time.perf_counter() - start - frames.seconds}  # fmt: skip
     return tracks, replace(info, frames=frames.count), seconds

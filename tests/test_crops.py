@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hotcli.options import Pose2DOptions
 from hotcli.pose2d.crops import (
@@ -199,3 +200,17 @@ def test_tiles_stop_once_only_large_people_are_found():
     assert len(net.calls) == 10
     finder(frame_with([(400, 60, 700, 660)]))  # a large person only: the whole frame
     assert len(net.calls) == 11
+
+
+@pytest.mark.parametrize(
+    ("fps", "searches"), [(10.0, [0, 5, 10]), (25.0, [0, 12]), (None, [0, 12])]
+)
+def test_whole_frame_searches_come_every_half_second_of_video(fps, searches):
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=fps)
+    for _ in range(14):
+        finder(frame_with([(400, 60, 700, 660)]))
+    assert [i for i, shape in enumerate(net.calls) if shape == (720, 1280)] == searches
+    assert Pose2DOptions(detect_every=3).search_interval(fps) == 3

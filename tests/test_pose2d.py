@@ -302,5 +302,5 @@ def test_the_keypoint_bench_can_measure_against_a_larger_reference(example_video
     assert code == 0, err
     assert "3 frames" in out and "whole-frame 960 px model" in out
     rows = [line.split() for line in out.splitlines() if line.startswith(("reference", "1:0:off"))]
-    assert [row[0] for row in rows] == ["reference", "1:0:off:1.2:384"]
+    assert [row[0] for row in rows] == ["reference", "1:0:off:1.2:384:640"]
     assert float(rows[0][3]) == 1.0  # the reference finds the one dancer in every frame

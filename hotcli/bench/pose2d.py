@@ -21,21 +21,26 @@ import numpy as np
 from hotcli.errors import HotPoseError
 from hotcli.options import Pose2DOptions
 
-DEFAULT_CANDIDATES = "1:0:off,1:0:on,8:256:auto"
+DEFAULT_CANDIDATES = "1:0:off,1:0:on,auto:256:auto"
 
 
 def parse_candidate(text: str) -> Pose2DOptions:
-    """``"8:256:auto"`` → whole frame every 8 frames, crops of at least 256 px, tiles when
-    small; ``DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON`` sets the last two too."""
+    """``"8:256:auto"`` → whole frame every 8 frames (``auto``: every half second), crops of
+    at least 256 px, tiles when small; ``DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON:IMGSZ``
+    sets the rest too."""
     parts = text.split(":")
-    usage = f"a candidate is DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON]], not {text!r}"
-    if not 3 <= len(parts) <= 5:
+    usage = ("a candidate is DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON[:IMGSZ]]], "
+             f"not {text!r}")  # fmt: skip
+    if not 3 <= len(parts) <= 6:
         raise HotPoseError(usage)
     try:
         extra = {"margin": float(parts[3])} if len(parts) >= 4 else {}
-        if len(parts) == 5:
+        if len(parts) >= 5:
             extra["max_person"] = int(parts[4])
-        return Pose2DOptions(detect_every=int(parts[0]), crop_size=int(parts[1]), tiles=parts[2],
+        if len(parts) == 6:
+            extra["imgsz"] = int(parts[5])
+        every = None if parts[0] == "auto" else int(parts[0])
+        return Pose2DOptions(detect_every=every, crop_size=int(parts[1]), tiles=parts[2],
                              **extra)  # fmt: skip
     except ValueError:
         raise HotPoseError(usage) from None
@@ -43,7 +48,8 @@ def parse_candidate(text: str) -> Pose2DOptions:
 
 def label(options: Pose2DOptions) -> str:
     o = options
-    return f"{o.detect_every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}"
+    every = "auto" if o.detect_every is None else o.detect_every
+    return f"{every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}:{o.imgsz}"
 
 
 def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],
@@ -52,11 +58,12 @@ def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],
     from hotcli.formats.video import iter_frames, probe
     from hotcli.pose2d.tracking import PeopleFinder
 
-    finders = {name: PeopleFinder(net, opts) for name, (net, opts) in stages.items()}
+    info = probe(video)
+    finders = {name: PeopleFinder(net, opts, fps=info.fps) for name, (net, opts) in stages.items()}
     seen = {name: [] for name in stages}
     seconds = dict.fromkeys(stages, 0.0)
     n = 0
-    for frame in iter_frames(video, probe(video)):
+    for frame in iter_frames(video, info):
         if max_frames is not None and n >= max_frames:
             break
         for name, finder in finders.items():

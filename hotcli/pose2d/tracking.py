@@ -331,6 +331,7 @@ def track_people(
     tracker: str = "bytetrack.yaml",
     progress: bool = True,
     search: Pose2DOptions | None = None,
+    fps: float | None = None,
 ) -> list[Track]:
     """Detect and track every person; one :class:`Track` per tracker id, longest first.
 
@@ -349,7 +350,7 @@ def track_people(
     net = load_posenet(model_path, device)
     logs: dict[int, DetectionLog] = {}
     bar = tqdm(frames, total=n_frames, desc="2D pose", unit="frame", disable=not progress)
-    finder = PeopleFinder(net, search, tracker)
+    finder = PeopleFinder(net, search, tracker, fps)
     count = 0
     for count, frame in enumerate(bar, 1):
         for tid, (kps, conf, box) in finder(frame).items():
@@ -414,7 +415,8 @@ def make_tracker(tracker: str = "bytetrack.yaml"):
 class PeopleFinder:
     """Frame by frame: where the people are and their keypoints, by tracker id.
 
-    Whole-frame searches (every ``detect_every`` frames, when nobody is tracked, and on the
+    Whole-frame searches (every :meth:`~hotcli.options.Pose2DOptions.search_interval` frames
+    of a video at ``fps``, when nobody is tracked, and on the
     frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
     (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person, sized by
     :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of them or
@@ -422,8 +424,10 @@ class PeopleFinder:
     Every detection goes through the tracker, which gives the ids.
     """
 
-    def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml") -> None:
+    def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml",
+                 fps: float | None = None) -> None:  # fmt: skip
         self.net, self.search = net, search
+        self.every = search.search_interval(fps)
         self.tracker = make_tracker(tracker)
         self.n = 0
         self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
@@ -433,7 +437,7 @@ class PeopleFinder:
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
         s = self.search
-        search = (s.crop_size == 0 or self.lost or self.n % s.detect_every == 0
+        search = (s.crop_size == 0 or self.lost or self.n % self.every == 0
                   or not self.boxes)  # fmt: skip
         plan = None if search else self._crop_plan(frame)
         dets = self._whole(frame) if plan is None else self._crops(frame, plan)
