@@ -388,6 +388,18 @@ def test_a_new_run_first_removes_the_old_completion_mark(tmp_path):
     assert prepare_output_dir(tmp_path / "new") is True
 
 
+def test_a_new_run_removes_the_earlier_results_files_and_nothing_else(tmp_path):
+    for name in ("clip_pose.mp4", "poses.npz", "poses_track9.npz", "poses_track9.json",
+                 "poses_track12.json", "notes.txt", "poses_old.npz"):  # fmt: skip
+        (tmp_path / name).write_text("x")
+    listed = ["clip_pose.mp4", "poses.npz", "poses_track9.npz", "../outside.txt"]
+    (tmp_path.parent / "outside.txt").write_text("keep")
+    outputs.write_summary(tmp_path, {"files": listed})
+    prepare_output_dir(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "poses_old.npz"]
+    assert (tmp_path.parent / "outside.txt").exists()
+
+
 def test_closing_line():
     line = closing_line("dancer", 180, {"decode": 1.0, "pose2d": 4.0, "lift": 0.2,
                                         "render": 2.0, "total": 10.0})  # fmt: skip

@@ -167,9 +167,10 @@ def bench_keypoints(video: Path, candidates: list[Pose2DOptions], max_frames: in
 
 def print_rows(video: Path, rows: list[dict]) -> None:
     print(f"{video.name}: {rows[0]['frames']} frames; candidates "
-          f"DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON against the float whole-frame "
+          f"DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON:IMGSZ against the float whole-frame "
           f"{rows[0]['imgsz']} px model")  # fmt: skip
-    head = (f"{'stage':<18} {'2D fps':>7} {'× ref':>6} {'people/fr':>9} {'median %':>8} "
+    w = max(18, *(len(r["stage"]) for r in rows))
+    head = (f"{'stage':<{w}} {'2D fps':>7} {'× ref':>6} {'people/fr':>9} {'median %':>8} "
             f"{'p95 %':>7} {'swaps':>6} {'paired':>6} {'3D mm':>6}")  # fmt: skip
     print(head)
     print("-" * len(head))
@@ -179,7 +180,7 @@ def print_rows(video: Path, rows: list[dict]) -> None:
         return format(row[key], fmt) if key in row else "-"
 
     for r in rows:
-        print(f"{r['stage']:<18} {r['fps_2d']:7.1f} {r['fps_2d'] / ref_fps:6.2f} "
+        print(f"{r['stage']:<{w}} {r['fps_2d']:7.1f} {r['fps_2d'] / ref_fps:6.2f} "
               f"{r['people_per_frame']:9.2f} {f(r, 'median_pct', '8.2f'):>8} "
               f"{f(r, 'p95_pct', '7.2f'):>7} {f(r, 'swap_rate', '6.3f'):>6} "
               f"{f(r, 'reference_people_paired', '6.2f'):>6} "

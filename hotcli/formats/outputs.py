@@ -72,20 +72,41 @@ def is_complete(out_dir: str | os.PathLike) -> bool:
 
 
 def prepare_output_dir(out_dir: Path) -> bool:
-    """Create ``out_dir`` if needed, prove it is writable, drop a stale ``summary.json``.
+    """Create ``out_dir`` if needed, prove it is writable, and remove an earlier result.
 
-    Returns whether the folder was created here (so a failed run can remove it again).
+    An earlier run's files would otherwise stay beside the new ones and pass for part of
+    them (a video rendered before, now run with ``--no-render``; a person's file from a run
+    that found more people): the files its ``summary.json`` lists go, then the summary, and
+    any per-person poses file of a run that stopped before writing one. Other files in the
+    folder are left alone. Returns whether the folder was created here (so a failed run
+    can remove it again).
     """
     created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".hot-pose-write-test."):
             pass
+        for path in earlier_result(out_dir):
+            path.unlink(missing_ok=True)
         (out_dir / SUMMARY_NAME).unlink(missing_ok=True)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise HotPoseError(f"cannot write to the output folder {out_dir}: {reason}") from None
     return created
+
+
+def earlier_result(out_dir: Path) -> list[Path]:
+    """The files of an earlier result in ``out_dir``: those its summary lists (names inside
+    the folder only) and ``poses_track*.npz`` / ``.json``."""
+    listed: list[str] = []
+    try:
+        listed = json.loads((out_dir / SUMMARY_NAME).read_text()).get("files", [])
+    except (OSError, ValueError, AttributeError):
+        pass  # no summary, or not ours
+    names = {n for n in listed if isinstance(n, str) and n and Path(n).name == n}
+    paths = {out_dir / n for n in names}
+    paths |= {p for ext in ("npz", "json") for p in out_dir.glob(f"{POSES_STEM}_track*.{ext}")}
+    return sorted(p for p in paths if p.is_file())
 
 
 def write_json(path: Path, obj: Any) -> Path:
