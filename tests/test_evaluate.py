@@ -76,6 +76,8 @@ def test_bad_detection_files_are_one_line_errors(fake, capsys):
     assert main([*argv, "--keypoints-2d", str(tmp_path / "short.npz"), "--layout", "h36m17"]) == 2
     assert "frame-aligned" in capsys.readouterr().err
     assert main([*argv, "--keypoints-2d", str(tmp_path / "none.npz"), "--layout", "h36m17"]) == 2
+    assert main([*argv, "--known-height", "--free-bones"]) == 2
+    assert "not with --free-bones" in capsys.readouterr().err
 
 
 def test_world_scores_place_each_view_in_the_scene(fake):

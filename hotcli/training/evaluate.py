@@ -262,6 +262,8 @@ def main(args: argparse.Namespace) -> int:
     for path in (args.data, args.cameras, args.keypoints_2d):
         if path is not None and not Path(path).is_file():
             raise HotPoseError(f"{path} not found")
+    if args.known_height and args.free_bones:
+        raise HotPoseError("--known-height sizes the fixed skeleton: not with --free-bones")
     subjects = args.subjects.split(",") if args.subjects else None
     device = pick_device(args.device)
     model, meta, weights = load_weights(args.weights)  # as hot-pose VIDEO loads them
