@@ -126,10 +126,17 @@ class HotPose:
         tracker_tracks = len(tracks)
         tracks, joins = join_fragments(tracks, info.fps)
         selected = select_tracks(tracks, person, all_persons, self.options.min_frames)
+        if isinstance(self.options.person_height, dict):
+            lifted = {t.track_id for t in selected}
+            unknown = sorted(set(self.options.person_height) - lifted)
+            if unknown:
+                ids = ", ".join(str(i) for i in sorted(lifted))
+                raise HotPoseError(f"--person-height names person {unknown[0]}, who is not "
+                                   f"lifted from {video}; the lifted ids are {ids}")  # fmt: skip
 
         t = time.perf_counter()
         persons = lift_tracks(selected, self.lifter, info.fps, info.width, info.height,
-                              progress, self.options.person_height)  # fmt: skip
+                              progress, self.options.height_of)  # fmt: skip
         timings["lift"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -214,7 +221,7 @@ class HotPose:
         track = Track(track_id, k, s.astype(np.float32), ~seen | filled,
                       np.full((len(k), 4), np.nan, np.float32))  # fmt: skip
         persons = lift_tracks([track], self.lifter, fps, width, height, False,
-                              self.options.person_height)  # fmt: skip
+                              self.options.height_of)  # fmt: skip
         return self._place(persons, width, height, fps)[0][0]
 
     def _place(

@@ -150,7 +150,8 @@ class RunOptions:
     device: str = "auto"
     flip: bool = True
     fixed_bones: bool = True  # one length per bone (hotcli.lifting.skeleton.fix_bone_lengths)
-    person_height: float | None = None  # metres; None: an average adult's size
+    # metres: everyone's, or {track id: metres} for some (the rest, and None: average size)
+    person_height: float | dict[int, float] | None = None
     focal_length: float | None = None  # pixels; None: from fov, else the default view
     fov: float | str | None = (
         None  # horizontal degrees, or "auto" (hotcli.scene.world.estimate_focal)
@@ -165,9 +166,15 @@ class RunOptions:
             )
         if self.min_frames < 1 or (self.batch is not None and self.batch < 1):
             raise HotPoseError("min_frames and batch must be 1 or more")
-        if self.person_height is not None and not 0.5 <= self.person_height <= 2.5:
-            raise HotPoseError(f"--person-height must be between 0.5 and 2.5 metres, "
-                               f"got {self.person_height}")  # fmt: skip
+        heights = self.person_height
+        if isinstance(heights, dict):
+            heights = heights.values()
+        elif heights is not None:
+            heights = [heights]
+        for h in heights or ():
+            if not 0.5 <= float(h) <= 2.5:
+                raise HotPoseError(f"--person-height must be between 0.5 and 2.5 metres, "
+                                   f"got {h}")  # fmt: skip
         if self.person_height is not None and not self.fixed_bones:
             raise HotPoseError("--person-height sizes the fixed skeleton: not with --free-bones")
         if self.focal_length is not None and self.fov is not None:
@@ -179,6 +186,12 @@ class RunOptions:
             raise HotPoseError(f"the field of view must be between 0 and 180 degrees or 'auto', "
                                f"got {self.fov}")  # fmt: skip
         _ = self.pose2d  # validates the 2D search options
+
+    def height_of(self, track_id: int) -> float | None:
+        """The standing height (metres) given for person ``track_id``, or None."""
+        if isinstance(self.person_height, dict):
+            return self.person_height.get(int(track_id))
+        return self.person_height
 
     @property
     def pose2d(self) -> Pose2DOptions:

@@ -17,7 +17,7 @@ Writing files and rendering are :class:`hotcli.api.VideoResult`'s ``save`` and `
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -80,15 +80,16 @@ def find_people(
 
 def lift_tracks(
     tracks: list[Track], lifter: Lifter, fps: float, width: int, height: int,
-    progress: bool = True, person_height: float | None = None,
+    progress: bool = True, person_height: Callable[[int], float | None] | None = None,
 ) -> list[PersonMotion]:  # fmt: skip
     """Lift and straighten each selected track into a :class:`PersonMotion`.
 
     Only the frames where the person is present are lifted, each run of them on its own
     (:func:`hotcli.pose2d.presence.present_mask`: detections and the short gaps between them);
-    elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False. With
-    ``person_height`` (metres) every skeleton gets that standing height
-    (:func:`hotcli.lifting.skeleton.scale_to_height`) instead of an average adult's.
+    elsewhere the 2D and 3D are NaN, the scores 0 and ``interpolated`` False.
+    ``person_height`` maps a track id to a standing height (metres) or None: that person's
+    skeleton gets it (:func:`hotcli.lifting.skeleton.scale_to_height`) instead of an
+    average adult's size.
     """
     gap = max_gap_frames(fps)
     spans = [present_mask(~np.asarray(tr.interpolated, bool), gap) for tr in tracks]
@@ -101,8 +102,9 @@ def lift_tracks(
             lifted = [(start, stop, lifter.lift(keypoints[start:stop], width, height, fps,
                                                 bar.update))
                       for start, stop in runs(present)]  # fmt: skip
-            if person_height is not None:
-                lifted = [(start, stop, scale_to_height(pose, person_height))
+            metres = person_height(track.track_id) if person_height else None
+            if metres is not None:
+                lifted = [(start, stop, scale_to_height(pose, metres))
                           for start, stop, pose in lifted]  # fmt: skip
             cam = np.full(keypoints.shape[:2] + (3,), np.nan, np.float32)
             for start, stop, pose in lifted:

@@ -126,6 +126,15 @@ def test_a_known_height_sizes_the_person_and_places_them_at_the_distance_it_impl
     near, far = (np.median(p.root_camera[:, 2]) for p in people)
     assert far / near == pytest.approx(expected, rel=0.02)  # the same 2D, a larger person
     assert standing_height(people[1].keypoints_3d) == pytest.approx(2.0, rel=0.01)
+    # by id: person 7 gets 2.0 m, anyone else the average size (the lift without a height)
+    by_id = HotPose(weights=shipped_lifter_weights(), device="cpu", person_height={7: 2.0})
+    seven = by_id.lift(arrays["keypoints_2d"], **given, track_id=7)
+    other = by_id.lift(arrays["keypoints_2d"], **given, track_id=3)
+    plain = HotPose(weights=shipped_lifter_weights(), device="cpu").lift(
+        arrays["keypoints_2d"], **given
+    )
+    np.testing.assert_allclose(seven.keypoints_3d, people[1].keypoints_3d, atol=1e-6)
+    np.testing.assert_allclose(other.keypoints_3d, plain.keypoints_3d, atol=1e-6)
 
 
 def test_lift_reads_coco_keypoints_and_leaves_unseen_frames_empty(hp):

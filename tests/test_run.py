@@ -341,7 +341,12 @@ def test_bad_camera_options_are_usage_errors(capsys, argv, named):
 
 
 @pytest.mark.parametrize(
-    "argv", [["--person-height", "3"], ["--person-height", "1.8", "--free-bones"]]
+    "argv",
+    [
+        ["--person-height", "3"],
+        ["--person-height", "1=1.7,2=2.9"],
+        ["--person-height", "1.8", "--free-bones"],
+    ],  # fmt: skip
 )
 def test_an_impossible_person_height_is_one_line_before_any_work(capsys, argv):
     assert cli.main(["x.mp4", *argv]) == 2  # x.mp4 does not exist: the option is checked first
@@ -386,6 +391,15 @@ def test_a_new_run_first_removes_the_old_completion_mark(tmp_path):
         prepare_output_dir(tmp_path / "a_file" / "out")
     shutil.rmtree(tmp_path)
     assert prepare_output_dir(tmp_path / "new") is True
+
+
+def test_a_height_for_a_person_who_is_not_lifted_names_the_lifted_ids(capsys, tmp_path):
+    need_clip()
+    argv = [str(EXAMPLE_VIDEO), "--person-height", "1=1.7,99=1.8", "--no-render", "-o",
+            str(tmp_path)]  # fmt: skip
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--person-height names person 99, who is not lifted" in err and "ids are 1" in err
 
 
 def test_a_new_run_removes_the_earlier_results_files_and_nothing_else(tmp_path):

@@ -39,6 +39,22 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _heights(text: str) -> float | dict[int, float]:
+    """``1.80`` (everyone) or ``3=1.80,5=1.65`` (persons by id), metres."""
+    if "=" not in text:
+        return _positive_float(text)
+    heights = {}
+    for part in text.split(","):
+        person, _, metres = part.partition("=")
+        try:
+            heights[int(person)] = _positive_float(metres)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"give M or ID=M[,ID=M...], e.g. 1.80 or 3=1.80,5=1.65; not {text}"
+            ) from None
+    return heights
+
+
 def _fov(text: str) -> float | str:
     return "auto" if text.strip().lower() == "auto" else _positive_float(text)
 
@@ -151,10 +167,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="the camera's horizontal field of view, or auto: estimated from "
                       "the people's feet and bodies when they cover the floor and the camera "
                       "looks down (default: 60)")  # fmt: skip
-    g.add_argument("--person-height", type=_positive_float, default=None, metavar="M",
-                   help="the person's standing height in metres, when known: places them at "
-                   "the right distance (default: an average adult's size; with "
-                   "--all-persons it is everyone's)")  # fmt: skip
+    g.add_argument("--person-height", type=_heights, default=None, metavar="M|ID=M,...",
+                   help="standing height in metres, when known: sizes the skeleton and places "
+                   "the person at the right distance; M is everyone's, ID=M a person's by "
+                   "the id summary.json gives (default: an average adult's size)")  # fmt: skip
     g.add_argument("--no-foot-lock", dest="foot_lock", action="store_false",
                    help="let feet slide as lifted instead of pinning them while they are "
                    "down")  # fmt: skip

@@ -185,14 +185,15 @@ def export_openvino(model, meta: dict, target: Path) -> Path:
     finish is kept."""
     from hotcli.atomic import atomic_path
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(target) as tmp:
             _write_openvino(model, meta, tmp)
-    except OSError:
+    except OSError as exc:
         if (target / INFO_JSON).is_file():
             return target  # another worker's export landed first
-        raise
+        raise HotPoseError(f"cannot write the lifter's OpenVINO copy in {target.parent}: "
+                           f"{exc.strerror or first_line(exc)}") from None  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - the converter's many failure modes, one line
         raise HotPoseError(f"exporting the lifter to OpenVINO failed: {first_line(exc)}") from None
     return target

@@ -1,0 +1,53 @@
+"""The lifter network behind a numpy call: the cached OpenVINO export and its fallbacks."""
+
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+
+from hotcli.errors import HotPoseError
+from hotcli.lifting.network import INFO_JSON, load_network
+from models import create_model, save_checkpoint
+
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("openvino") is None, reason="needs OpenVINO"
+)
+
+
+@pytest.fixture()
+def tiny(tmp_path, monkeypatch):
+    """A random tiny lifter checkpoint and an empty export cache."""
+    monkeypatch.setenv("HOT_POSE_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    model = create_model("hot_mixste_tiny").eval()
+    save_checkpoint(tmp_path / "tiny.pt", model)
+    return tmp_path / "tiny.pt", model
+
+
+def test_the_openvino_lifter_gives_pytorchs_3d_and_is_exported_once(tiny, tmp_path):
+    weights, model = tiny
+    net = load_network(weights, "cpu", "auto")
+    assert net.backend == "openvino" and net.frames == model.cfg.frames
+    x = np.random.default_rng(0).normal(0, 0.3, (3, model.cfg.frames, 17, 2)).astype(np.float32)
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(net(x), expected, atol=1e-4)  # float32, any batch size
+    (folder,) = (tmp_path / "cache").glob("tiny-*_lifter_openvino")
+    stamp = (folder / INFO_JSON).stat().st_mtime_ns
+    assert load_network(weights, "cpu", "auto").backend == "openvino"
+    assert (folder / INFO_JSON).stat().st_mtime_ns == stamp  # read, not exported again
+    assert load_network(weights, "cpu", "pytorch").backend == "pytorch"
+
+
+def test_a_cache_that_cannot_be_written_falls_back_to_pytorch_unless_openvino_is_asked(
+    tiny, tmp_path, monkeypatch
+):
+    weights, _ = tiny
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("HOT_POSE_CACHE", str(blocker / "cache"))
+    with pytest.warns(RuntimeWarning, match="lifting with PyTorch"):
+        assert load_network(weights, "cpu", "auto").backend == "pytorch"
+    with pytest.raises(HotPoseError, match="cannot write the lifter's OpenVINO copy"):
+        load_network(weights, "cpu", "openvino")
