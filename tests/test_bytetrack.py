@@ -94,3 +94,17 @@ def test_weak_and_empty_detections_start_no_track():
 def test_box_overlap_is_intersection_over_union():
     iou = box_iou([[0, 0, 10, 10]], [[5, 0, 15, 10], [20, 20, 30, 30], [0, 0, 10, 10]])
     np.testing.assert_allclose(iou, [[50 / 150, 0, 1]], atol=1e-6)
+
+
+def test_botsort_through_ultralytics_follows_a_walker_under_the_same_interface():
+    from hotcli.pose2d.tracking import make_tracker
+
+    tracker = make_tracker("botsort.yaml")
+    frame = np.zeros((240, 320, 3), np.uint8)
+    ids = set()
+    for t in range(6):
+        found = tracker.update(np.array([box(100 + 3 * t, 120)], np.float32),
+                               np.array([0.9], np.float32), frame)  # fmt: skip
+        ids |= {tid for tid, _ in found}
+        assert len(tracker.followed_boxes) == 1
+    assert ids == {1}

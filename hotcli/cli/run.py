@@ -111,7 +111,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tracker",
         default=d.tracker,
         choices=["bytetrack.yaml", "botsort.yaml"],
-        help="Ultralytics tracker (default: %(default)s)",
+        help="bytetrack.yaml: ByteTrack (numpy); botsort.yaml: Ultralytics' BoT-SORT, which "
+        "loads torch (default: %(default)s)",
     )
     who = g.add_mutually_exclusive_group()
     who.add_argument("--person", type=int, default=None, metavar="ID",
