@@ -232,9 +232,11 @@ class ByteTracker:
             cost = 1 - box_iou([t.xyxy for t in tracked], [t.xyxy for t in lost])
             drop_tracked, drop_lost = set(), set()
             for p, q in zip(*np.nonzero(cost < DUPLICATE_COST), strict=True):
-                older_tracked = (tracked[p].last_frame - tracked[p].first_frame
-                                 > lost[q].last_frame - lost[q].first_frame)  # fmt: skip
-                (drop_lost.add(q) if older_tracked else drop_tracked.add(p))
+                if (tracked[p].last_frame - tracked[p].first_frame
+                        > lost[q].last_frame - lost[q].first_frame):  # fmt: skip
+                    drop_lost.add(q)  # the longer-lived one stays
+                else:
+                    drop_tracked.add(p)
             tracked = [t for i, t in enumerate(tracked) if i not in drop_tracked]
             lost = [t for i, t in enumerate(lost) if i not in drop_lost]
         self.tracked, self.lost = tracked, lost
