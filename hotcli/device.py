@@ -58,7 +58,7 @@ _threads: int | None = None
 def set_cpu_threads(threads: int) -> None:
     """Limit this process's CPU work to ``threads`` (a batch worker's share of the cores):
     torch (now, or when imported later), OpenCV, and the OpenVINO networks compiled after
-    this call (:func:`cpu_threads`), which otherwise each use every core."""
+    this call (:func:`openvino_threads`), which otherwise each use every core."""
     global _threads
     _threads = max(1, int(threads))
     os.environ["OMP_NUM_THREADS"] = str(_threads)  # torch reads it when first imported

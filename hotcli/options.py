@@ -97,9 +97,9 @@ class Pose2DOptions:
     """
 
     imgsz: int = 640
+    detect_every: int | None = None
     # Crops magnify small people (vtest.avi: found at all) and shrink a large one to
     # max_person, where its keypoints move about 1 % of its height (README "Speed").
-    detect_every: int | None = None
     crop_size: int = 256
     tiles: str = "auto"
     small: float = 0.25

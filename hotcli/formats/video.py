@@ -316,6 +316,7 @@ class VideoWriter:
 
     Frames go to ffmpeg already converted to yuv420p by OpenCV, which is faster than
     ffmpeg's own conversion and decodes closer to the frames given.
+
     Odd sizes are padded by one pixel (edge copied), because yuv420p needs even ones. With
     ``audio_from``, that video's first audio track (if any) is re-encoded to AAC beside the
     frames and padded/cut to the video's length. Use as a context manager: a clean exit renames

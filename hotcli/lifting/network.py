@@ -3,7 +3,7 @@
 :class:`~hotcli.lifting.lifter.Lifter` windows a video and calls a :class:`LifterNetwork`
 on batches of windows, (B, F, 17, 2) normalised 2D → (B, F or 1, 17, 3) metres. On a CPU
 the shipped checkpoint runs through OpenVINO: exported once per checkpoint (its hash names
-the copy, under :func:`hotcli.pose2d.export.cache_dir`), then loaded without torch, which
+the copy, :func:`hotcli.pose2d.export.cached_copy`), then loaded without torch, which
 importing costs about 2 s of every run on the 2-core CPU. The export is compiled at float32
 (OpenVINO would use bf16 on a CPU that has it, which moved the example clip's joints by
 6 mm on average and up to 5 cm); the float32 copy gives the PyTorch model's 3D within
@@ -13,7 +13,6 @@ model in memory, no OpenVINO) runs in PyTorch.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -115,9 +114,9 @@ def load_network(
         raise HotPoseError("--backend openvino needs `pip install openvino` and --device cpu")
     if backend == "pytorch" or device != "cpu" or not has_openvino:
         return _torch_network(*_load_checkpoint(path), path, device)
-    from hotcli.pose2d.export import cache_dir
+    from hotcli.pose2d.export import cached_copy, compiled_cache
 
-    folder = openvino_folder(path, cache_dir())
+    folder = cached_copy(path, "lifter_openvino")
     if not (folder / INFO_JSON).is_file():
         model, meta = _load_checkpoint(path)
         try:
@@ -128,7 +127,7 @@ def load_network(
             warnings.warn(f"lifting with PyTorch: {exc}", RuntimeWarning, stacklevel=2)
             return _torch_network(model, meta, path, device)
     info = json.loads((folder / INFO_JSON).read_text())
-    run = OpenVinoRun(folder / MODEL_XML, cache_dir() / "openvino-compiled")
+    run = OpenVinoRun(folder / MODEL_XML, compiled_cache())
     return LifterNetwork(run, info["frames"], info["seq2frame"], info["name"], info["meta"],
                          path, "openvino")  # fmt: skip
 
@@ -173,13 +172,6 @@ def _load_checkpoint(path: Path):
 
 def _seq2frame(cfg) -> bool:
     return getattr(cfg, "output", "seq2seq") == "seq2frame"
-
-
-def openvino_folder(weights: Path, cache: Path) -> Path:
-    """Where the OpenVINO copy of checkpoint ``weights`` lives under ``cache``: the name
-    carries a hash of the checkpoint, so changed weights are exported again."""
-    digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:12]
-    return cache / f"{Path(weights).stem}-{digest}_lifter_openvino"
 
 
 def export_openvino(model, meta: dict, target: Path) -> Path:

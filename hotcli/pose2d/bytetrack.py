@@ -89,7 +89,9 @@ def xyah_to_xyxy(xyah: np.ndarray) -> np.ndarray:
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union (N, M) of xyxy boxes (N, 4) and (M, 4)."""
+    """Intersection over union (N, M) of xyxy boxes (N, 4) and (M, 4), in float32 with
+    Ultralytics' epsilon (not :func:`hotcli.pose2d.crops.iou`, float64): the assignment's
+    thresholds then fall exactly where Ultralytics' do."""
     a, b = np.asarray(a, np.float32).reshape(-1, 4), np.asarray(b, np.float32).reshape(-1, 4)
     wh = np.minimum(a[:, None, 2:], b[None, :, 2:]) - np.maximum(a[:, None, :2], b[None, :, :2])
     inter = wh.clip(0).prod(-1)

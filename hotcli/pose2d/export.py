@@ -238,22 +238,35 @@ def cache_dir() -> Path:
     return Path(base) / "hot-pose"
 
 
+def cached_copy(weights: Path, kind: str, cache: Path | None = None) -> Path:
+    """Where the cache (:func:`cache_dir` unless given) keeps the ``kind`` of export made from
+    the file ``weights``: its name carries a hash of the file, so changed weights are
+    exported again. The pose model's OpenVINO copy and the lifter's are named so."""
+    digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:12]
+    return (cache or cache_dir()) / f"{Path(weights).stem}-{digest}_{kind}"
+
+
+def compiled_cache() -> Path:
+    """Where OpenVINO keeps the networks it compiled (``CACHE_DIR``), so that a warm start
+    reads them instead of compiling again."""
+    return cache_dir() / "openvino-compiled"
+
+
 def openvino_pose_model(weights: str | os.PathLike, cache: Path | None = None) -> Path | None:
     """An OpenVINO copy of PyTorch pose ``weights`` (any input size), exported once and cached.
 
     About twice as fast as PyTorch on a CPU at the same image size, with the same keypoints
     (within about 1 px on the example clip). ``None`` when ``openvino`` is not installed, the
     weights are not a ``.pt`` file or the export fails (a warning says why), so callers fall
-    back to the weights themselves. Meant for CPU runs. The cache name carries a hash of the
-    weights, so changed weights are exported again; workers racing to export keep one copy.
+    back to the weights themselves. Meant for CPU runs. Kept at :func:`cached_copy`; workers
+    racing to export keep one copy.
     """
     weights = Path(weights)
     if weights.suffix != ".pt" or not weights.is_file():
         return None
     if importlib.util.find_spec("openvino") is None:
         return None
-    digest = hashlib.sha256(weights.read_bytes()).hexdigest()[:12]
-    target = (cache or cache_dir()) / f"{weights.stem}-{digest}_openvino_model"
+    target = cached_copy(weights, "openvino_model", cache)
     if (target / "metadata.yaml").is_file():
         return target
     try:

@@ -212,9 +212,9 @@ def load_posenet(model, device: str = "cpu", cache: Path | None = None):
 
         if importlib.util.find_spec("openvino") is not None:
             if cache is None:
-                from hotcli.pose2d.export import cache_dir
+                from hotcli.pose2d.export import compiled_cache
 
-                cache = cache_dir() / "openvino-compiled"
+                cache = compiled_cache()
             return OpenVinoPose(path, cache)
     from hotcli.pose2d.tracking import load_pose_model
 

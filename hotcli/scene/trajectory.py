@@ -169,7 +169,7 @@ def savgol(values: np.ndarray, window: int, order: int) -> np.ndarray:
     at_offsets = vander @ np.linalg.pinv(vander)  # (window, window): fitted values from samples
     out = np.empty_like(v)
     if len(v) > 2 * half:
-        windows = np.lib.stride_tricks.sliding_window_view(v, window, axis=0)  # (N-W+1, D, W)
+        windows = sliding_window_view(v, window, axis=0)  # (N-W+1, D, W)
         out[half : len(v) - half] = windows @ at_offsets[half]
     out[:half] = at_offsets[:half] @ v[:window]
     out[len(v) - half :] = at_offsets[half + 1 :] @ v[len(v) - window :]
