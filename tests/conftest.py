@@ -11,6 +11,7 @@ import contextlib
 import importlib.resources
 import io
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,18 @@ def run_ffmpeg(*args: str) -> None:
 
     cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-y"]
     subprocess.run([*cmd, *args], check=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def export_cache(tmp_path_factory) -> Iterator[Path]:
+    """One export cache for the whole run (``$HOT_POSE_CACHE``, inherited by the command
+    lines the tests start): the suite neither depends on the user's ``~/.cache/hot-pose``
+    nor adds to it (OpenVINO keeps a compiled copy of every exported model it loads, about
+    12 MB for each pose export a test makes)."""
+    cache = tmp_path_factory.mktemp("hot-pose-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HOT_POSE_CACHE", str(cache))
+        yield cache
 
 
 @pytest.fixture(scope="session")
