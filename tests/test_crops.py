@@ -164,6 +164,27 @@ def test_a_large_person_gets_a_smaller_crop_between_whole_frame_searches():
     assert set(net.calls[1:8]) == {(720, 432)} and set(net.sizes[1:8]) == {384}
 
 
+def test_a_frame_smaller_than_imgsz_is_searched_and_cropped_at_its_own_size():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(detect_every=8))
+    dancer = [(140, 60, 315, 410)]  # 350 px tall in the example clip's 518 x 496
+    for _ in range(2):
+        finder(frame_with(dancer, 518, 496))
+    assert net.calls[0] == (496, 518) and net.sizes[0] == 518  # not enlarged to 640
+    # the crop (the person plus 0.2 of their height, 420 x 252) at 1:1, not enlarged to the
+    # 384 px cap: 448 px, its longer side rounded up to 32
+    assert net.calls[1] == (420, 252) and net.sizes[1] == 448
+
+
+def test_the_reference_enlarges_small_frames_as_ultralytics_does():
+    assert Pose2DOptions().search_size(518, 496) == 518
+    assert Pose2DOptions().search_size(1280, 720) == 640
+    assert Pose2DOptions.reference(640).search_size(518, 496) == 640
+    assert Pose2DOptions(enlarge=True).search_size(518, 496) == 640
+
+
 def test_large_people_whose_crops_cost_more_than_the_frame_get_the_whole_frame():
     from hotcli.pose2d.tracking import PeopleFinder
 

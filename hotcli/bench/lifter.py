@@ -137,8 +137,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--candidates",
         default=None,
-        help="DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON[:IMGSZ]]],... for --keypoints "
-        "(default: whole frame, whole frame with tiles, the default crops)",
+        help="DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON[:IMGSZ[+]]]],... for --keypoints "
+        "(IMGSZ+: frames smaller than IMGSZ enlarged to it; default: whole frame, whole frame "
+        "with tiles, the default crops)",
     )
     parser.add_argument("--max-frames", type=positive_int, default=None,
                         help="only the first N frames for --keypoints")  # fmt: skip

@@ -27,9 +27,10 @@ DEFAULT_CANDIDATES = "1:0:off,1:0:on,auto:256:auto"
 def parse_candidate(text: str) -> Pose2DOptions:
     """``"8:256:auto"`` → whole frame every 8 frames (``auto``: every half second), crops of
     at least 256 px, tiles when small; ``DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON:IMGSZ``
-    sets the rest too."""
+    sets the rest too (``IMGSZ+``: frames smaller than that are enlarged to it, as the
+    reference does)."""
     parts = text.split(":")
-    usage = ("a candidate is DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON[:IMGSZ]]], "
+    usage = ("a candidate is DETECT_EVERY:CROP_SIZE:TILES[:MARGIN[:MAX_PERSON[:IMGSZ[+]]]], "
              f"not {text!r}")  # fmt: skip
     if not 3 <= len(parts) <= 6:
         raise HotPoseError(usage)
@@ -38,7 +39,8 @@ def parse_candidate(text: str) -> Pose2DOptions:
         if len(parts) >= 5:
             extra["max_person"] = int(parts[4])
         if len(parts) == 6:
-            extra["imgsz"] = int(parts[5])
+            extra["enlarge"] = parts[5].endswith("+")
+            extra["imgsz"] = int(parts[5].removesuffix("+"))
         every = None if parts[0] == "auto" else int(parts[0])
         return Pose2DOptions(detect_every=every, crop_size=int(parts[1]), tiles=parts[2],
                              **extra)  # fmt: skip
@@ -49,7 +51,8 @@ def parse_candidate(text: str) -> Pose2DOptions:
 def label(options: Pose2DOptions) -> str:
     o = options
     every = "auto" if o.detect_every is None else o.detect_every
-    return f"{every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}:{o.imgsz}"
+    enlarge = "+" if o.enlarge else ""
+    return f"{every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}:{o.imgsz}{enlarge}"
 
 
 def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],

@@ -89,21 +89,22 @@ def crop_window(box: np.ndarray, width: int, height: int, margin: float = 1.5,
 
 
 def crop_input_size(box: np.ndarray, window: np.ndarray, width: int, height: int,
-                    imgsz: int, crop_size: int, max_person: int) -> int:  # fmt: skip
+                    search_size: int, crop_size: int, max_person: int) -> int:  # fmt: skip
     """The network's input size (px, a multiple of 32, the crop's longer side) for the crop
     ``window`` (4,) (:func:`crop_window`) around ``box`` (4,) in a ``width`` × ``height``
     frame.
 
-    The person is seen as large as the whole frame searched at ``imgsz`` shows them, but no
-    taller than ``max_person`` px (beyond that the network is as sure, and the cost grows
-    with the square of the size), and the input is at least ``crop_size``: a small person
-    is magnified, a large one shrunk to ``max_person``. Never above ``imgsz``.
+    The person is seen as large as the whole frame searched at ``search_size`` (its longer
+    side, px) shows them, but no taller than ``max_person`` px (beyond that the network is
+    as sure, and the cost grows with the square of the size), and the input is at least
+    ``crop_size``: a small person is magnified, a large one shrunk to ``max_person``. Above
+    ``crop_size``, never above ``search_size``: no crop costs more than the whole frame.
     """
     side = max(window[2] - window[0], window[3] - window[1], 1)
     person = max(box[2] - box[0], box[3] - box[1], 1.0)
-    scale = min(imgsz / max(width, height), max_person / person)
+    scale = min(search_size / max(width, height), max_person / person)
     size = 32 * int(np.ceil(side * scale / 32))
-    return int(min(max(size, crop_size), imgsz))
+    return int(max(min(size, search_size), crop_size))
 
 
 def dedupe(boxes: np.ndarray, scores: np.ndarray, overlap: float = 0.6) -> np.ndarray:

@@ -416,8 +416,9 @@ class PeopleFinder:
     """Frame by frame: where the people are and their keypoints, by tracker id.
 
     Whole-frame searches (every :meth:`~hotcli.options.Pose2DOptions.search_interval` frames
-    of a video at ``fps``, when nobody is tracked, and on the
-    frame after a crop lost its person) at ``imgsz``, plus tiles when people are small
+    of a video at ``fps``, when nobody is tracked, and on the frame after a crop lost its
+    person) at :meth:`~hotcli.options.Pose2DOptions.search_size`, plus tiles at ``imgsz``
+    (magnified) when people are small
     (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person, sized by
     :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of them or
     the crops cost less than the whole frame (several large people get the whole frame).
@@ -462,14 +463,15 @@ class PeopleFinder:
 
         h, w = frame.shape[:2]
         s = self.search
+        whole = s.search_size(w, h)
         windows = [crop_window(box, w, h, s.margin) for box in self.boxes]
-        plan = [(window, crop_input_size(box, window, w, h, s.imgsz, s.crop_size, s.max_person))
+        plan = [(window, crop_input_size(box, window, w, h, whole, s.crop_size, s.max_person))
                 for box, window in zip(self.boxes, windows, strict=True)]  # fmt: skip
-        whole_scale = s.imgsz / max(w, h)
+        whole_scale = whole / max(w, h)
         small = all(s.crop_size / max(x1 - x0, y1 - y0, 1) >= whole_scale
                     for x0, y0, x1, y1 in windows)  # fmt: skip
         cost = sum(np.prod(input_size(x1 - x0, y1 - y0, size)) for (x0, y0, x1, y1), size in plan)
-        return plan if small or cost < np.prod(input_size(w, h, s.imgsz)) else None
+        return plan if small or cost < np.prod(input_size(w, h, whole)) else None
 
     def _whole(self, frame: np.ndarray):
         from hotcli.pose2d.crops import dedupe, tile_windows
@@ -477,7 +479,7 @@ class PeopleFinder:
 
         s = self.search
         h, w = frame.shape[:2]
-        dets = self.net(frame, s.imgsz)
+        dets = self.net(frame, s.search_size(w, h))
         tiles = s.tiles == "on" or (s.tiles == "auto" and (self.small or self._small(dets, h)))
         if tiles:
             parts = [dets]
