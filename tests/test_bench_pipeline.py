@@ -37,7 +37,7 @@ def fabricated_report(mediapipe: bool = True) -> dict:
         "video": "clip.mp4", "frames": 150, "width": 640, "height": 480, "runs_each": 3,
         "date": "2026-12-06 12:00 UTC",
         "machine": {"cpu": "Test CPU", "cpus": 2, "load_before": 3.0, "load_after": 4.0},
-        "cold": hot_pose_record(40.0, 8.0),
+        "cold": {**hot_pose_record(40.0, 8.0), "exported": ["a_openvino_model", "b_lifter"]},
         "runs": {
             "no_render": [hot_pose_record(15, 1.0), hot_pose_record(10, 2.0),
                           hot_pose_record(30, 1.5)],
@@ -85,7 +85,8 @@ def test_rows_give_medians_ranges_and_ratios_to_mediapipe() -> None:
 
 def test_loading_is_the_cold_run_and_the_median_warm_run() -> None:
     load = pipeline.loading(fabricated_report())
-    assert load["cold"] == {"runs": 1, "load_s": 8.0, "process_s": 40.0}
+    assert load["cold"] == {"runs": 1, "load_s": 8.0, "process_s": 40.0,
+                            "exported": ["a_openvino_model", "b_lifter"]}  # fmt: skip
     assert load["warm"] == {"runs": 3, "load_s": 1.5, "process_s": 15.0}
 
 
@@ -98,6 +99,7 @@ def test_table_prints_every_row_and_loading() -> None:
     assert "7e+07" not in text and "70000000" not in text
     words = " ".join(text.split())
     assert "cold (empty export cache, 1 run): load 8.0 s, whole process 40.0 s" in words
+    assert "the cold run exported a_openvino_model, b_lifter" in words
     assert "warm (cache filled, median): load 1.5 s, whole process 15.0 s" in words
     assert "load average (1 min) 3.0 before, 4.0 after" in text
 
@@ -148,6 +150,7 @@ def test_runs_alternate_after_one_cold_run_on_a_fresh_cache(fake_children, examp
     assert len(set(outs)) == len(outs)  # each run writes to a folder of its own
     assert report["cold"]["seconds"] == 11.0 and len(report["runs"]["mediapipe"]) == 2
     assert report["frames"] == 150 and report["skipped"] == {}
+    assert report["cold"]["exported"] == []  # the stand-in children export nothing
 
 
 def test_missing_or_failing_mediapipe_is_skipped_not_fatal(fake_children, example_video,

@@ -51,3 +51,27 @@ def test_a_cache_that_cannot_be_written_falls_back_to_pytorch_unless_openvino_is
         assert load_network(weights, "cpu", "auto").backend == "pytorch"
     with pytest.raises(HotPoseError, match="cannot write the lifter's OpenVINO copy"):
         load_network(weights, "cpu", "openvino")
+
+
+def test_a_complete_prebuilt_copy_is_used_before_the_cache(tiny, tmp_path, monkeypatch):
+    from hotcli.pose2d import export
+
+    weights, _ = tiny
+    monkeypatch.setattr(export, "PREBUILT", tmp_path / "prebuilt")
+    cached = export.find_copy(weights, "lifter_openvino", INFO_JSON)
+    assert cached.parent == tmp_path / "cache"  # nothing prebuilt yet
+    load_network(weights, "cpu", "auto")  # exports into the cache
+    shipped = tmp_path / "prebuilt" / cached.name
+    shipped.mkdir(parents=True)
+    assert export.find_copy(weights, "lifter_openvino", INFO_JSON) == cached  # incomplete
+    for f in cached.iterdir():
+        (shipped / f.name).write_bytes(f.read_bytes())
+    assert export.find_copy(weights, "lifter_openvino", INFO_JSON) == shipped
+    assert export.find_copy(weights, "lifter_openvino", INFO_JSON, tmp_path / "c2").parent == (
+        tmp_path / "c2"
+    )  # a cache named outright: nothing prebuilt is looked at
+    for f in cached.iterdir():
+        f.unlink()
+    cached.rmdir()
+    assert load_network(weights, "cpu", "auto").backend == "openvino"
+    assert not cached.exists()  # loaded from the prebuilt copy, nothing exported

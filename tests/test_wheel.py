@@ -1,4 +1,5 @@
-"""The wheel: built from this checkout, installed in a fresh virtual environment, run elsewhere.
+"""The wheel: built from this checkout (``scripts/build_wheel.py``, with the networks' OpenVINO
+copies inside), installed in a fresh virtual environment, run elsewhere.
 
 It installs every dependency anew (torch included: minutes and several GB), so it runs only
 when ``HOT_POSE_WHEEL_TEST=1`` (``.ci/run`` sets it); elsewhere it skips and says so.
@@ -36,7 +37,7 @@ def run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_the_wheel_installs_in_a_fresh_environment_and_runs_the_example_elsewhere(tmp_path):
     need_clip()
-    run(sys.executable, "-m", "pip", "wheel", ROOT, "--no-deps", "-q", "-w", tmp_path / "dist",
+    run(sys.executable, ROOT / "scripts" / "build_wheel.py", "-w", tmp_path / "dist",
         cwd=tmp_path)  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("hot_pose-*.whl")
     venv.create(tmp_path / "venv", with_pip=True)
@@ -50,10 +51,18 @@ def test_the_wheel_installs_in_a_fresh_environment_and_runs_the_example_elsewher
                 cwd=elsewhere).stdout.split()  # fmt: skip
     assert all(str(tmp_path / "venv") in line for line in where), where
 
-    run(bin_dir / "hot-pose", CLIP, "-o", "out", "--quiet", cwd=elsewhere)
+    cache = tmp_path / "cache"  # the first run after installing: nothing exported yet
+    first = subprocess.run([bin_dir / "hot-pose", CLIP, "-o", "out", "--quiet"], cwd=elsewhere,
+                           env={**os.environ, "HOT_POSE_CACHE": str(cache)},
+                           capture_output=True, text=True)  # fmt: skip
+    assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
     out = elsewhere / "out"
     summary = json.loads((out / "summary.json").read_text())
     assert summary["frames"] == 150 and str(tmp_path / "venv") in summary["weights"]
+    # both networks came prebuilt in the wheel: OpenVINO compiled them, nothing was exported
+    assert str(tmp_path / "venv") in summary["pose_model"] and "prebuilt" in summary["pose_model"]
+    assert summary["lifter_backend"] == "openvino"
+    assert [p.name for p in cache.iterdir()] == ["openvino-compiled"]
     assert (out / "dancer_pose.mp4").stat().st_size > 10_000
     with np.load(out / "poses.npz") as npz:
         assert npz["keypoints_3d_world"].shape == (150, 17, 3)

@@ -18,9 +18,11 @@ come from the children's own ``summary.json`` (``fps_per_stage``, medians over t
 Model loading is measured cold and warm. All hot-pose children share a cache folder of the
 benchmark's own (``$HOT_POSE_CACHE``, see :func:`hotcli.pose2d.export.cache_dir`), empty at
 first, so the user's cache is neither used nor touched: one extra ``--no-render`` run before
-the timed ones finds it empty, as the first run after installing does (the OpenVINO export
-and its compiled form are made then), and the timed runs find it filled. Both report the
-``load`` timing (building the lifter and the pose network) and the whole-process seconds.
+the timed ones finds it empty, as the first run after installing does (the OpenVINO exports
+are made then, unless the package carries them prebuilt: ``scripts/build_wheel.py``; and
+their compiled forms), and the timed runs find it filled. Both report the ``load`` timing
+(building the lifter and the pose network) and the whole-process seconds; the cold run's
+line says which exports it had to make.
 """
 
 from __future__ import annotations
@@ -204,13 +206,23 @@ def loading(report: dict) -> dict:
     out = {}
     cold = report.get("cold")
     if cold:
-        out["cold"] = {"runs": 1, "load_s": cold["timings_s"]["load"], "process_s": cold["seconds"]}
+        out["cold"] = {"runs": 1, "load_s": cold["timings_s"]["load"], "process_s": cold["seconds"],
+                       "exported": cold.get("exported", [])}  # fmt: skip
     warm = report["runs"].get("no_render") or []
     if warm:
         out["warm"] = {"runs": len(warm),
                        "load_s": statistics.median(r["timings_s"]["load"] for r in warm),
                        "process_s": statistics.median(r["seconds"] for r in warm)}  # fmt: skip
     return out
+
+
+def exported(cache: Path) -> list[str]:
+    """The exports a run made in ``cache`` (none when the package carried them prebuilt)."""
+    from hotcli.pose2d.export import compiled_cache
+
+    if not cache.is_dir():
+        return []
+    return sorted(p.name for p in cache.iterdir() if p.name != compiled_cache().name)
 
 
 def fmt_rate(value: float | None) -> str:
@@ -260,6 +272,11 @@ def format_report(report: dict) -> str:
         if kind in load:
             lines.append(f"hot-pose model loading {what:<34} load {load[kind]['load_s']:5.1f} s, "
                          f"whole process {load[kind]['process_s']:5.1f} s")  # fmt: skip
+    if "cold" in load:
+        made = load["cold"]["exported"]
+        lines.append(f"  the cold run exported {', '.join(made)}" if made else
+                     "  the cold run exported nothing: both networks came prebuilt in the "
+                     "package (scripts/build_wheel.py)")  # fmt: skip
     if notes:
         lines += ["", *notes]
     return "\n".join(lines)
@@ -314,6 +331,7 @@ def bench_pipeline(video: Path, runs: int = DEFAULT_RUNS, mediapipe_python: str 
             return record
 
         report["cold"] = hot_pose(render=False)
+        report["cold"]["exported"] = exported(Path(env["HOT_POSE_CACHE"]))
         log(f"cold: hot-pose --no-render {report['cold']['seconds']:.1f} s "
             f"(load {report['cold']['timings_s']['load']:.1f} s)")  # fmt: skip
         for r in range(runs):

@@ -3,7 +3,8 @@
 :class:`~hotcli.lifting.lifter.Lifter` windows a video and calls a :class:`LifterNetwork`
 on batches of windows, (B, F, 17, 2) normalised 2D → (B, F or 1, 17, 3) metres. On a CPU
 the shipped checkpoint runs through OpenVINO: exported once per checkpoint (its hash names
-the copy, :func:`hotcli.pose2d.export.cached_copy`), then loaded without torch, which
+the copy, :func:`hotcli.pose2d.export.find_copy`; a wheel built by
+``scripts/build_wheel.py`` carries it), then loaded without torch, which
 importing costs about 2 s of every run on the 2-core CPU. The export is compiled at float32
 (OpenVINO would use bf16 on a CPU that has it, which moved the example clip's joints by
 6 mm on average and up to 5 cm); the float32 copy gives the PyTorch model's 3D within
@@ -114,9 +115,9 @@ def load_network(
         raise HotPoseError("--backend openvino needs `pip install openvino` and --device cpu")
     if backend == "pytorch" or device != "cpu" or not has_openvino:
         return _torch_network(*_load_checkpoint(path), path, device)
-    from hotcli.pose2d.export import cached_copy, compiled_cache
+    from hotcli.pose2d.export import compiled_cache, find_copy
 
-    folder = cached_copy(path, "lifter_openvino")
+    folder = find_copy(path, "lifter_openvino", INFO_JSON)
     if not (folder / INFO_JSON).is_file():
         model, meta = _load_checkpoint(path)
         try:

@@ -5,10 +5,11 @@ videos keep their shape instead of being padded square); with it the input is fi
 that square size. On a 2-core CPU OpenVINO ran the pose model about twice as fast as
 PyTorch; ONNX Runtime was no faster than PyTorch there, which is why every CPU run uses
 an OpenVINO copy of the weights, exported once into :func:`cache_dir`
-(:func:`openvino_pose_model`). ``int8`` quantises the OpenVINO model with NNCF,
-calibrated on frames of videos like the ones it will see: faster again, at some cost in
-keypoint precision (see :func:`quantize_openvino`). Needs the optional packages: `pip
-install onnx onnxruntime` for ONNX, `pip install nncf` for int8.
+(:func:`openvino_pose_model`; a wheel built by ``scripts/build_wheel.py`` carries it).
+``int8`` quantises the OpenVINO model with NNCF, calibrated on frames of videos like the
+ones it will see: faster again, at some cost in keypoint precision (see
+:func:`quantize_openvino`). Needs the optional packages: `pip install onnx onnxruntime` for
+ONNX, `pip install nncf` for int8.
 
 Every export is assembled in a temporary folder beside its target and moved into place
 when complete (:func:`hotcli.atomic.atomic_path`), so the source weights' folder (possibly
@@ -229,6 +230,12 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
     return target
 
 
+#: Exports of the default networks built into the package (``python scripts/build_wheel.py``),
+#: looked up before the cache: the first run after installing such a wheel exports nothing.
+#: Git ignores the folder; a plain checkout has none, and exports on its first run.
+PREBUILT = Path(__file__).resolve().parents[1] / "prebuilt"
+
+
 def cache_dir() -> Path:
     """Where automatic exports are kept: ``$HOT_POSE_CACHE`` or ``~/.cache/hot-pose``."""
     env = os.environ.get("HOT_POSE_CACHE")
@@ -238,12 +245,20 @@ def cache_dir() -> Path:
     return Path(base) / "hot-pose"
 
 
-def cached_copy(weights: Path, kind: str, cache: Path | None = None) -> Path:
-    """Where the cache (:func:`cache_dir` unless given) keeps the ``kind`` of export made from
-    the file ``weights``: its name carries a hash of the file, so changed weights are
-    exported again. The pose model's OpenVINO copy and the lifter's are named so."""
+def find_copy(weights: Path, kind: str, marker: str, cache: Path | None = None) -> Path:
+    """Where the ``kind`` of export made from the file ``weights`` is, or is to be made.
+
+    Its name carries a hash of the file, so changed weights are exported again. A copy built
+    into the package (:data:`PREBUILT`) is used when it holds the file ``marker`` (it is
+    complete); otherwise the copy's place in the cache (:func:`cache_dir` unless ``cache``
+    is given, and then nothing prebuilt is looked at). The pose model's OpenVINO copy and
+    the lifter's are found so.
+    """
     digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:12]
-    return (cache or cache_dir()) / f"{Path(weights).stem}-{digest}_{kind}"
+    name = f"{Path(weights).stem}-{digest}_{kind}"
+    if cache is None and (PREBUILT / name / marker).is_file():
+        return PREBUILT / name
+    return (cache or cache_dir()) / name
 
 
 def compiled_cache() -> Path:
@@ -258,15 +273,15 @@ def openvino_pose_model(weights: str | os.PathLike, cache: Path | None = None) -
     About twice as fast as PyTorch on a CPU at the same image size, with the same keypoints
     (within about 1 px on the example clip). ``None`` when ``openvino`` is not installed, the
     weights are not a ``.pt`` file or the export fails (a warning says why), so callers fall
-    back to the weights themselves. Meant for CPU runs. Kept at :func:`cached_copy`; workers
-    racing to export keep one copy.
+    back to the weights themselves. Meant for CPU runs. Found or kept at :func:`find_copy`;
+    workers racing to export keep one copy.
     """
     weights = Path(weights)
     if weights.suffix != ".pt" or not weights.is_file():
         return None
     if importlib.util.find_spec("openvino") is None:
         return None
-    target = cached_copy(weights, "openvino_model", cache)
+    target = find_copy(weights, "openvino_model", "metadata.yaml", cache)
     if (target / "metadata.yaml").is_file():
         return target
     try:
