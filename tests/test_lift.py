@@ -15,7 +15,9 @@ from hotcli.device import pick_device
 from hotcli.errors import HotPoseError
 from hotcli.lifting.lifter import (
     CPU_BATCH,
+    TRAINING_FPS,
     Lifter,
+    lift_rate,
     resample_positions,
     sample_frames,
     window_starts,
@@ -153,6 +155,31 @@ def test_network_sees_motion_at_its_training_rate():
     step_in = np.diff(normalize_2d(pixels, W, H), axis=0)[0]
     steps = np.diff(seen[left : left + 19], axis=0)
     np.testing.assert_allclose(steps, np.broadcast_to(step_in / 2, steps.shape), atol=1e-5)
+
+
+def test_a_network_trained_at_stride_two_too_runs_at_half_its_training_rate():
+    assert lift_rate({"fps": 50, "augment": {"strides": [1, 1, 1, 2, 3]}}) == 25.0
+    assert lift_rate({"fps": 50, "augment": {"strides": [1, 3]}}) == 50.0
+    assert lift_rate({}) == lift_rate(None) == TRAINING_FPS  # a model given in memory
+    # a 50 fps clip run at 25 Hz: the network sees every second frame, the 3D comes back at
+    # every frame (between two seen frames, their mean: exact for a straight line)
+    model = PerFrame()
+    lifter = Lifter(model=model, device="cpu", flip=False, fixed_bones=False, lift_fps=25)
+    pixels = straight_line(21)
+    out = lifter.lift(pixels, W, H, fps=50)
+    (seen,) = torch.cat(model.seen).numpy()
+    left = (F - 11) // 2
+    np.testing.assert_allclose(seen[left : left + 11], normalize_2d(pixels[::2], W, H), atol=1e-6)
+    np.testing.assert_allclose(out, model.expected(pixels, flip=False), atol=5e-5)
+    assert lifter.count_windows(400, 50) == len(window_starts(201, F, F // 2))  # 400 → 201
+
+
+def test_the_shipped_lifter_runs_at_25_hz():
+    from tests.conftest import shipped_lifter_weights
+
+    if shipped_lifter_weights() is None:
+        pytest.skip("the shipped lifter weights are not in weights/")
+    assert Lifter(None, device="cpu").lift_fps == 25.0
 
 
 def test_resample_positions_and_sampling():

@@ -1,13 +1,15 @@
 """From a 2D keypoint track to root-relative 3D poses with the HoT/MixSTE lifter.
 
-The network sees a fixed number of frames (``model.cfg.frames``, 243) sampled at the rate
-it was trained at (Human3.6M, 50 Hz). Real videos have any length and any frame rate, so
-:class:`Lifter` does the bookkeeping around the network:
+The network sees a fixed number of frames (``model.cfg.frames``: 81 for the shipped weights)
+sampled at one rate. Real videos have any length and any frame rate, so :class:`Lifter`
+does the bookkeeping around the network:
 
-1. **Rate.** The 2D track (T frames at the video's fps) is resampled to 50 Hz by linear
-   interpolation in time, lifted, and the 3D is interpolated back at the video's own frame
-   times. A 25 fps clip would otherwise look twice as fast to the network (a walk would
-   look like a run), and a 60 fps clip a bit slow; both hurt temporal models.
+1. **Rate.** The 2D track (T frames at the video's fps) is resampled by linear
+   interpolation in time to the rate the network is run at, lifted, and the 3D is
+   interpolated back at the video's own frame times; a temporal model must see motion at
+   the speed it learned it. That rate is 25 Hz for the shipped weights: they were trained
+   on Human3.6M's 50 Hz clips taken at strides of 1, 2 and 3 frames, and run on every second
+   frame (:data:`LIFT_STRIDE`) a window holds twice the time for half the work.
 2. **Length.** A sequence shorter than the window is padded by repeating its first and
    last frames (the padding's output is dropped). A longer one is cut into overlapping
    windows (hop = half a window) whose outputs are blended with a raised-cosine weight:
@@ -49,7 +51,6 @@ from hotcli.device import pick_device_name
 from hotcli.lifting.network import load_network
 from hotcli.lifting.skeleton import (
     bone_lengths,
-    fix_bone_lengths,
     flip_pose,
     kept_bone_lengths,
     with_bone_lengths,
@@ -58,11 +59,27 @@ from hotcli.scene.camera import normalize_2d
 
 #: The rate the shipped lifter was trained at (Human3.6M's 3D poses are sampled at 50 Hz).
 TRAINING_FPS = 50.0
+#: A network trained on clips taken at this stride too (its checkpoint's ``augment.strides``)
+#: is run at its training rate divided by it. The twin on Human3.6M's held-out S8 (one camera
+#: per sequence, flip on), MPJPE / P-MPJPE at 50, 25 and 16.7 Hz: detections 64.0 / 48.3,
+#: 62.2 / 47.3 and 62.4 / 48.1 mm; ground-truth 2D 39.1 / 28.9, 38.6 / 28.8 and 39.7 / 30.0.
+LIFT_STRIDE = 2
+
 ROOT = 0
 #: Frames per piece where a whole sequence goes through float64 arithmetic.
 CHUNK_FRAMES = 4096
 #: Windows per forward pass unless told: on a CPU (see step 4 above), on a GPU.
 CPU_BATCH, GPU_BATCH = 4, 16
+
+
+def lift_rate(meta: dict | None) -> float:
+    """The rate (Hz) to run a network at, from its checkpoint's metadata: the rate it was
+    trained at (``fps``, else :data:`TRAINING_FPS`), divided by :data:`LIFT_STRIDE` when its
+    training clips were also taken at that stride (``augment.strides``)."""
+    meta = meta if isinstance(meta, dict) else {}
+    fps = float(meta.get("fps") or TRAINING_FPS)
+    strides = (meta.get("augment") or {}).get("strides") or ()
+    return fps / LIFT_STRIDE if LIFT_STRIDE in strides else fps
 
 
 @dataclass
@@ -185,7 +202,9 @@ class Lifter:
     and video. ``weights`` is a shipped name or a checkpoint path (None: the default);
     ``model`` instead is any torch module with a ``cfg`` carrying ``frames`` (and optionally
     ``output``) mapping (B, F, 17, 2) → (B, F, 17, 3); tests use tiny ones. ``backend``:
-    :func:`hotcli.lifting.network.load_network`.
+    :func:`hotcli.lifting.network.load_network`. ``lift_fps``: the rate the network is run
+    at (None: :func:`lift_rate` of the checkpoint's metadata; a model given in memory has
+    none, so it runs at :data:`TRAINING_FPS`).
     """
 
     def __init__(
@@ -195,7 +214,7 @@ class Lifter:
         flip: bool = True,
         batch: int | None = None,
         model=None,
-        training_fps: float | None = None,
+        lift_fps: float | None = None,
         hop: int | None = None,
         fixed_bones: bool = True,
         backend: str = "auto",
@@ -210,8 +229,7 @@ class Lifter:
         default = CPU_BATCH if self.device == "cpu" else GPU_BATCH
         self.batch = max(1, int(batch)) if batch else default
         self.hop = max(1, int(hop) if hop else self.frames // 2)
-        meta_fps = self.meta.get("fps") if isinstance(self.meta, dict) else None
-        self.training_fps = float(training_fps or meta_fps or TRAINING_FPS)
+        self.lift_fps = float(lift_fps or lift_rate(self.meta))  # Hz the network sees
         self.fixed_bones = fixed_bones
 
     @property
@@ -234,40 +252,41 @@ class Lifter:
         k = np.asarray(keypoints_2d)
         if k.ndim != 3 or k.shape[1:] != (17, 2):
             raise ValueError(f"expected (T, 17, 2) keypoints, got {k.shape}")
-        t = len(k)
-        if t == 0:
+        if len(k) == 0:
             return np.zeros((0, 17, 3), dtype=np.float32)
-        # float32 throughout; float64 only piece by piece (sample_frames_f32)
         x = normalize_2d(k if np.isfinite(k).all() else fill_missing(k), width, height)
-        positions = resample_positions(t, fps, self.training_fps)
-        resampled = sample_frames_f32(x, positions)
-        del x
-        pose = self._root_relative(resampled, progress)
-        del resampled
-        if len(positions) != t or not np.array_equal(positions, np.arange(t)):
-            # Where each video frame falls in the resampled sequence (i·50/fps but for the
-            # shortened last step), then linear interpolation of the 3D there. The bones
-            # are fitted after this, as interpolating between two poses shortens them.
-            back = np.interp(np.arange(t), positions, np.arange(len(positions)))
-            pose = sample_frames_f32(pose, back)
-        return fix_bone_lengths_f32(pose) if self.fixed_bones else pose.astype(np.float32)
+        return self.lift_normalised(x, fps, progress)
 
     def count_windows(self, frames: int, fps: float) -> int:
         """How many windows :meth:`lift` runs for a clip (for progress bars)."""
-        n = len(resample_positions(frames, fps, self.training_fps))
+        n = len(resample_positions(frames, fps, self.lift_fps))
         if self.seq2frame:
             return n
         return 1 if n <= self.frames else len(window_starts(n, self.frames, self.hop))
 
     def lift_normalised(
-        self, x: np.ndarray, progress: Callable[[int], None] | None = None
+        self,
+        x: np.ndarray,
+        fps: float = TRAINING_FPS,
+        progress: Callable[[int], None] | None = None,
     ) -> np.ndarray:
-        """(L, 17, 2) normalised 2D at the training rate → (L, 17, 3) root-relative 3D."""
-        return self._bones(self._root_relative(x, progress))
-
-    def _bones(self, pose: np.ndarray) -> np.ndarray:
-        """One length per bone over the sequence, unless ``fixed_bones`` is off."""
-        return fix_bone_lengths(pose) if self.fixed_bones else pose
+        """(T, 17, 2) normalised 2D at ``fps`` → (T, 17, 3) root-relative 3D (float32): resampled
+        to the network's rate (:attr:`lift_fps`) and back, as :meth:`lift` does."""
+        t = len(x)
+        if t == 0:
+            return np.zeros((0, 17, 3), dtype=np.float32)
+        # float32 throughout; float64 only piece by piece (sample_frames_f32)
+        positions = resample_positions(t, fps, self.lift_fps)
+        resampled = sample_frames_f32(x, positions)
+        pose = self._root_relative(resampled, progress)
+        del resampled
+        if len(positions) != t or not np.array_equal(positions, np.arange(t)):
+            # Where each video frame falls in the resampled sequence (i·rate/fps but for the
+            # shortened last step), then linear interpolation of the 3D there. The bones
+            # are fitted after this, as interpolating between two poses shortens them.
+            back = np.interp(np.arange(t), positions, np.arange(len(positions)))
+            pose = sample_frames_f32(pose, back)
+        return fix_bone_lengths_f32(pose) if self.fixed_bones else pose.astype(np.float32)
 
     def _root_relative(self, x: np.ndarray, progress: Callable[[int], None] | None) -> np.ndarray:
         """The network's 3D with the root joint moved to the origin (float32)."""

@@ -28,7 +28,7 @@ import torch
 from hotcli.device import pick_device, usable_cpus
 from hotcli.errors import HotPoseError
 from hotcli.formats.outputs import write_json
-from hotcli.lifting.lifter import TRAINING_FPS, Lifter
+from hotcli.lifting.lifter import TRAINING_FPS, Lifter, lift_rate
 from hotcli.lifting.network import load_weights
 from hotcli.lifting.skeleton import fix_bone_lengths, scale_to_height, standing_height
 from hotcli.pose2d.layouts import KEYPOINT_LAYOUTS
@@ -64,6 +64,7 @@ def evaluate(
     detections: bool = False,
     world: bool = False,
     known_height: bool = False,
+    lift_fps: float | None = None,
 ) -> dict:
     """Scores per action and overall. ``cameras="one"`` scores one camera per sequence (quick).
 
@@ -75,7 +76,10 @@ def evaluate(
     person (:mod:`hotcli.training.world_metrics`): root error with the real focal length and the
     default field of view, MPJPE without root alignment, and foot skate. With
     ``known_height`` (and ``fixed_bones``) each skeleton is given its subject's standing
-    height (:func:`subject_heights`), as ``hot-pose --person-height`` does.
+    height (:func:`subject_heights`), as ``hot-pose --person-height`` does. ``lift_fps`` is
+    the rate the network is run at (:class:`~hotcli.lifting.lifter.Lifter`; the 50 Hz data
+    is resampled to it and the 3D back): ``hot-pose eval`` gives the rate ``hot-pose VIDEO``
+    runs the weights at, training's validation leaves the training rate.
     """
     heights = subject_heights(sequences) if known_height and fixed_bones else {}
     rng = np.random.default_rng(seed)
@@ -94,8 +98,9 @@ def evaluate(
         from tqdm import tqdm
 
         jobs = tqdm(jobs, desc="eval", unit="view")
-    # The same windowing, blending and flip averaging as `hot-pose VIDEO` (at 50 Hz already).
-    lifter = Lifter(model=model, device=str(device), flip=flip, batch=32, fixed_bones=False)
+    # The same rate, windowing, blending and flip averaging as `hot-pose VIDEO`.
+    lifter = Lifter(model=model, device=str(device), flip=flip, batch=32, fixed_bones=False,
+                    lift_fps=lift_fps)  # fmt: skip
     placed: dict[str, list] = defaultdict(list)
     for seq, cam in jobs:
         pose2d, gt = camera_view(seq.world, cam)
@@ -103,7 +108,7 @@ def evaluate(
             pose2d = normalize_2d(seq.detections[cam.id], cam.width, cam.height)
         if noise > 0:
             pose2d = corrupt_2d(pose2d, noise_aug, rng)
-        network = lifter.lift_normalised(pose2d)
+        network = lifter.lift_normalised(pose2d, TRAINING_FPS)
         poses = {"network": network}
         if fixed_bones:
             poses["fixed"] = fix_bone_lengths(network)
@@ -132,6 +137,7 @@ def evaluate(
     result["fixed_bones"] = fixed_bones
     result["person_heights_m"] = {k: round(v, 3) for k, v in heights.items()}
     result["views"] = {"scored": len(jobs), "skipped_without_2d": len(views) - len(jobs)}
+    result["lift_fps"] = lifter.lift_fps
     if fixed_bones:
         network_only = summarise(errors["network"])
         result["network_only"] = {k: network_only[k] for k in METRICS}
@@ -282,6 +288,7 @@ def main(args: argparse.Namespace) -> int:
         detections=args.keypoints_2d is not None,
         world=args.world,
         known_height=args.known_height,
+        lift_fps=lift_rate(meta),  # as hot-pose VIDEO runs these weights
     )
     result.update(
         weights=str(weights),
@@ -329,4 +336,5 @@ def print_table(result: dict) -> None:
         heights = ", ".join(f"{k} {v:.3f} m" for k, v in result["person_heights_m"].items())
         print(f"skeletons sized to each subject's height (--known-height): {heights}")
     views = result["views"]
-    print(f"views scored: {views['scored']}, skipped (no 2D): {views['skipped_without_2d']}")
+    print(f"views scored: {views['scored']}, skipped (no 2D): {views['skipped_without_2d']}; "
+          f"lifted at {result['lift_fps']:g} Hz")  # fmt: skip
