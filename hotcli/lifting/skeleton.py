@@ -77,8 +77,8 @@ def bone_lengths(poses: np.ndarray) -> np.ndarray:
 
 #: The percentile of each bone's predicted lengths that :func:`kept_bone_lengths` keeps: the
 #: median. With the size fixed it only sets the proportions; on Human3.6M's held-out S8 (the
-#: twin lifter, one camera per sequence) the 50th, 60th and 75th give MPJPE 39.1, 39.5 and
-#: 40.6 mm on ground-truth 2D and 64.0, 64.2 and 64.7 mm on detections.
+#: twin lifter, one camera per sequence, run at 50 Hz) the 50th, 60th and 75th give MPJPE
+#: 39.1, 39.5 and 40.6 mm on ground-truth 2D and 64.0, 64.2 and 64.7 mm on detections.
 BONE_LENGTH_PERCENTILE = 50.0
 #: The summed length of the 16 bones (metres) every fixed skeleton is scaled to: the mean
 #: over Human3.6M's subjects S1, S5, S6 and S7 (4.00–4.35 m each; held-out S8: 4.23 m).
