@@ -7,8 +7,10 @@ sequence and camera is scored, errors are averaged per action and then over acti
 millimetres: MPJPE (protocol 1), P-MPJPE (protocol 2, after a similarity alignment),
 MPJVE (velocity error, per 50 Hz frame) and the acceleration error (per frame squared),
 which show smoothness. Flip test-time augmentation is on by default. ``--noise`` adds
-Gaussian 2D noise. As in ``hot-pose VIDEO``, each bone gets one length per sequence
-unless ``--free-bones``; the network's own score (free bones) is reported beside it.
+Gaussian 2D noise. As in ``hot-pose VIDEO``, the network runs at the rate the weights call
+for (:func:`~hotcli.lifting.lifter.lift_rate`: 25 Hz for the shipped ones) and each bone
+gets one length per sequence unless ``--free-bones``; the network's own score (free
+bones) is reported beside it.
 
 Works unchanged on any file of the same layout (other subjects, same keys and cameras).
 """

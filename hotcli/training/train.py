@@ -36,7 +36,9 @@ from hotcli.training.evaluate import DEFAULT_DATA, add_keypoint_arguments, evalu
 
 
 def validate(model: torch.nn.Module, seqs: list, device: torch.device, detections: bool) -> float:
-    """Validation MPJPE (mm) of the network alone: one camera per sequence, no flip."""
+    """Validation MPJPE (mm) of the network alone: one camera per sequence, no flip, at the
+    training rate (the model in memory carries no metadata; ``hot-pose eval`` lifts at the
+    rate the tool uses)."""
     return evaluate(
         model,
         seqs,
