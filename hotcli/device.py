@@ -58,7 +58,7 @@ _threads: int | None = None
 def set_cpu_threads(threads: int) -> None:
     """Limit this process's CPU work to ``threads`` (a batch worker's share of the cores):
     torch (now, or when imported later), OpenCV, and the OpenVINO networks compiled after
-    this call (:func:`openvino_threads`), which otherwise each use every core."""
+    this call (:func:`compile_on_cpu`), which otherwise each use every core."""
     global _threads
     _threads = max(1, int(threads))
     os.environ["OMP_NUM_THREADS"] = str(_threads)  # torch reads it when first imported
@@ -69,6 +69,23 @@ def set_cpu_threads(threads: int) -> None:
     cv2.setNumThreads(_threads)
 
 
-def openvino_threads() -> dict[str, int]:
-    """OpenVINO compile settings for the thread limit :func:`set_cpu_threads` set (if any)."""
-    return {} if _threads is None else {"INFERENCE_NUM_THREADS": _threads}
+def compile_on_cpu(xml: Path, cache: Path | None, **config: str):
+    """The OpenVINO model ``xml`` compiled for this CPU, one request at a time (``LATENCY``),
+    within the thread limit :func:`set_cpu_threads` set (if any); ``config`` adds settings.
+
+    With ``cache`` OpenVINO keeps the compiled form there and a warm start reads it instead
+    of compiling; a cache that cannot be made is skipped (compiled each run). What
+    OpenVINO raises, callers turn into one line about their network.
+    """
+    import openvino as ov
+
+    core = ov.Core()
+    if cache is not None:
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+            core.set_property({"CACHE_DIR": str(cache)})
+        except OSError:
+            pass
+    threads = {} if _threads is None else {"INFERENCE_NUM_THREADS": _threads}
+    return core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY", **config,
+                                                 **threads})  # fmt: skip

@@ -252,8 +252,6 @@ class Lifter:
         k = np.asarray(keypoints_2d)
         if k.ndim != 3 or k.shape[1:] != (17, 2):
             raise ValueError(f"expected (T, 17, 2) keypoints, got {k.shape}")
-        if len(k) == 0:
-            return np.zeros((0, 17, 3), dtype=np.float32)
         x = normalize_2d(k if np.isfinite(k).all() else fill_missing(k), width, height)
         return self.lift_normalised(x, fps, progress)
 

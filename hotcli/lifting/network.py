@@ -67,20 +67,10 @@ class OpenVinoRun:
     """An exported lifter compiled for the CPU at float32 (compiled form cached by OpenVINO)."""
 
     def __init__(self, xml: Path, cache: Path) -> None:
-        import openvino as ov
+        from hotcli.device import compile_on_cpu
 
-        from hotcli.device import openvino_threads
-
-        core = ov.Core()
         try:
-            cache.mkdir(parents=True, exist_ok=True)
-            core.set_property({"CACHE_DIR": str(cache)})
-        except OSError:
-            pass  # compiled each run instead of read from the cache
-        try:
-            config = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY",
-                      **openvino_threads()}  # fmt: skip
-            self.model = core.compile_model(str(xml), "CPU", config)
+            self.model = compile_on_cpu(xml, cache, INFERENCE_PRECISION_HINT="f32")
         except Exception as exc:  # noqa: BLE001 - a damaged cache: say where it is
             raise HotPoseError(
                 f"cannot load the lifter's OpenVINO copy {xml.parent} "

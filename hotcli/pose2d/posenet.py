@@ -139,21 +139,14 @@ class OpenVinoPose:
     """A YOLO pose OpenVINO export run directly on OpenVINO's runtime (CPU)."""
 
     def __init__(self, folder: str | os.PathLike, cache: Path | None = None) -> None:
-        import openvino as ov
-
-        from hotcli.device import openvino_threads
+        from hotcli.device import compile_on_cpu
 
         folder = Path(folder)
         xml = next(iter(sorted(folder.glob("*.xml"))), None)
         if xml is None:
             raise HotPoseError(f"{folder} holds no OpenVINO model (*.xml)")
-        core = ov.Core()
-        if cache is not None:
-            cache.mkdir(parents=True, exist_ok=True)
-            core.set_property({"CACHE_DIR": str(cache)})
         try:
-            config = {"PERFORMANCE_HINT": "LATENCY", **openvino_threads()}
-            self._model = core.compile_model(str(xml), "CPU", config)
+            self._model = compile_on_cpu(xml, cache)
         except Exception as exc:  # noqa: BLE001 - a broken export is the user's file
             raise HotPoseError(f"cannot load pose model {folder}: {first_line(exc)}") from None
         self._request = self._model.create_infer_request()
