@@ -334,6 +334,11 @@ def print_table(result: dict) -> None:
             f"without root alignment {result['abs_mpjpe_mm']:.1f} mm; foot skate "
             f"{skate['prediction']:.2f} mm/frame (ground truth {skate['ground_truth']:.2f})"
         )
+        print(
+            f"at each view's true scale: root error {result['root_error_true_scale_mm']:.1f} mm "
+            f"(the scene scaled about the camera by {result['scene_scale']:.3f} on average: "
+            "the person's size, which one camera cannot see)"
+        )
     if result.get("person_heights_m"):
         heights = ", ".join(f"{k} {v:.3f} m" for k, v in result["person_heights_m"].items())
         print(f"skeletons sized to each subject's height (--known-height): {heights}")
