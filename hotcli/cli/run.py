@@ -205,7 +205,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=non_negative_int,
         default=r.trail,
         metavar="FRAMES",
-        help="draw the last N frames' paths of wrists and ankles (default: off)",
+        help="draw each person's pelvis path on the ground over the last N frames (default: off)",
     )
     g.add_argument(
         "--gif", action="store_true", help="also write <stem>_pose.gif, a small looping preview"
