@@ -1,8 +1,8 @@
 """Build the wheel with the default networks' OpenVINO copies inside it.
 
 A CPU run uses OpenVINO copies of the pose model and the lifter. Without them in the package
-the first run after installing makes them (torch, Ultralytics and the two conversions:
-about 10 s on the 2-core CPU); with them it only compiles them (about 1 s)::
+the first run after installing makes them (torch, Ultralytics and the two conversions: about
+7 s of model loading on the 2-core CPU); with them it only compiles them (0.6-1.0 s)::
 
     python scripts/build_wheel.py            # -> dist/hot_pose-<version>-py3-none-any.whl
     python scripts/build_wheel.py -w DIR
