@@ -15,8 +15,13 @@ BACKENDS: tuple[str, ...] = ("auto", "openvino", "pytorch")
 #: Seconds of video between whole-frame searches for people not yet tracked, unless
 #: ``--detect-every`` gives frames: half a second finds the example clip's dancer's keypoints
 #: as well as 8 frames at 25 fps did, 1.14 times as fast, and finds more of vtest.avi's
-#: pedestrians (10 fps: every 5 frames instead of 8) (README "Speed").
+#: pedestrians (10 fps: every 5 frames instead of 8) (README "Speed"). After a search that
+#: found only people already followed, none of them small, the next waits
+#: QUIET_SEARCH_SECONDS: a scene where people keep arriving, or with small people whom crops
+#: lose, is searched as often as before; the example clip's 2D runs 1.14 times as fast
+#: with the same keypoints (README "Speed").
 SEARCH_SECONDS = 0.5
+QUIET_SEARCH_SECONDS = 1.0
 #: Where results go unless ``--output-dir`` says otherwise: a folder per video in it.
 DEFAULT_OUTPUT_ROOT = Path("hot-pose-output")
 
@@ -84,17 +89,17 @@ TILE_MODES: tuple[str, ...] = ("auto", "on", "off")
 class Pose2DOptions:
     """Where and how often the pose network looks (:func:`hotcli.pose2d.tracking.track_people`).
 
-    Every ``detect_every`` frames (None: every :data:`SEARCH_SECONDS` of video, so the
-    wait for someone new does not depend on the frame rate), and after a tracked person is
-    lost, the whole frame is searched at ``imgsz`` (:meth:`search_size`: a frame smaller
-    than that at its own size, unless ``enlarge``); in between, the network runs on a crop
-    around each tracked person: at ``crop_size`` when that magnifies every one of them,
-    else each seen as large as in the whole frame but no taller than ``max_person`` px,
-    when those crops cost less than the whole frame; otherwise on the whole frame
-    (``crop_size`` 0: whole frame every frame, the reference). ``tiles`` adds a 2 × 2 grid
-    of overlapping tiles to each whole-frame search: ``auto`` while the last search found
-    people smaller than ``small`` of the frame height (or nobody), and when this frame's
-    whole-frame pass does.
+    Every ``detect_every`` frames (None: every :data:`SEARCH_SECONDS` of video, so the wait for
+    someone new does not depend on the frame rate, or every :data:`QUIET_SEARCH_SECONDS` after a
+    search that found nobody new and nobody small), and after a tracked person is lost, the
+    whole frame is searched at ``imgsz`` (:meth:`search_size`: a frame smaller than that at its
+    own size, unless ``enlarge``); in between, the network runs on a crop around each tracked
+    person: at ``crop_size`` when that magnifies every one of them, else each seen as large as
+    in the whole frame but no taller than ``max_person`` px, when those crops cost less than the
+    whole frame; otherwise on the whole frame (``crop_size`` 0: whole frame every frame, the
+    reference). ``tiles`` adds a 2 × 2 grid of overlapping tiles to each whole-frame search:
+    ``auto`` while the last search found people smaller than ``small`` of the frame height (or
+    nobody), and when this frame's whole-frame pass does.
     """
 
     imgsz: int = 640
@@ -120,13 +125,14 @@ class Pose2DOptions:
         if self.tiles not in TILE_MODES:
             raise HotPoseError(f"--tiles must be one of {', '.join(TILE_MODES)}, not {self.tiles}")
 
-    def search_interval(self, fps: float | None) -> int:
+    def search_intervals(self, fps: float | None) -> tuple[int, int]:
         """Frames from one whole-frame search to the next in a video at ``fps`` (unknown:
-        25)."""
+        25): after a search that found someone new or small, and after one that found only
+        large people already followed (both ``detect_every`` when given)."""
         if self.detect_every is not None:
-            return self.detect_every
+            return self.detect_every, self.detect_every
         fps = fps if fps and math.isfinite(fps) and fps > 0 else 25.0
-        return max(1, round(SEARCH_SECONDS * fps))
+        return max(1, round(SEARCH_SECONDS * fps)), max(1, round(QUIET_SEARCH_SECONDS * fps))
 
     def search_size(self, width: int, height: int) -> int:
         """The longer side (px) a ``width`` × ``height`` frame is searched at: ``imgsz``, or

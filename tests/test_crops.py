@@ -224,14 +224,44 @@ def test_tiles_stop_once_only_large_people_are_found():
 
 
 @pytest.mark.parametrize(
-    ("fps", "searches"), [(10.0, [0, 5, 10]), (25.0, [0, 12]), (None, [0, 12])]
+    ("fps", "searches"), [(10.0, [0, 5, 15, 25]), (25.0, [0, 12]), (None, [0, 12])]
 )
-def test_whole_frame_searches_come_every_half_second_of_video(fps, searches):
+def test_searches_come_every_half_second_then_every_second_while_nobody_new_comes(fps, searches):
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = WhitePeople()
     finder = PeopleFinder(net, Pose2DOptions(), fps=fps)
-    for _ in range(14):
+    for _ in range(30):
         finder(frame_with([(400, 60, 700, 660)]))
     assert [i for i, shape in enumerate(net.calls) if shape == (720, 1280)] == searches
-    assert Pose2DOptions(detect_every=3).search_interval(fps) == 3
+    assert Pose2DOptions(detect_every=3).search_intervals(fps) == (3, 3)
+
+
+def test_small_people_are_searched_for_every_half_second_even_when_nobody_new_comes():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=10.0)
+    searches = []
+    for n in range(30):  # 100 px tall in a 720 px frame: small, found again by searches
+        calls = len(net.calls)
+        finder(frame_with([(400, 300, 440, 400)]))
+        if (720, 1280) in net.calls[calls:]:
+            searches.append(n)
+    assert searches == [0, 5, 10, 15, 20, 25]
+
+
+def test_a_search_that_finds_someone_new_brings_the_next_one_back_to_half_a_second():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = WhitePeople()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=10.0)
+    first, second = (100, 60, 400, 660), (800, 60, 1100, 660)
+    searches = []
+    for n in range(40):  # the second person walks in at frame 8
+        calls = len(net.calls)
+        finder(frame_with([first, second] if n >= 8 else [first]))
+        if (720, 1280) in net.calls[calls:]:
+            searches.append(n)
+    # nobody new at 5: the next at 15, which finds the second person; then 20, 30
+    assert searches == [0, 5, 15, 20, 30]

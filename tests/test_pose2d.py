@@ -101,6 +101,15 @@ def check_dancer(track: Track, n: int, width: int, height: int) -> None:
     assert np.median(k[:, J["left_shoulder"], 0] - k[:, J["right_shoulder"], 0]) > 10
 
 
+def test_ultralytics_sends_no_usage_events_while_hot_pose_uses_it(monkeypatch):
+    from ultralytics.utils import events
+
+    monkeypatch.setattr(events.events, "enabled", True)  # as online, with sync on
+    with pose2d.quiet_ultralytics():
+        assert not events.events.enabled
+    assert events.events.enabled  # the user's own use of Ultralytics is left as it was
+
+
 def test_track_people_finds_the_dancer(example_video, pose_model):
     info = probe(example_video)
     n = 30

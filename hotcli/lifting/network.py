@@ -188,9 +188,11 @@ def export_openvino(model, meta: dict, target: Path) -> Path:
 
 def _write_openvino(model, meta: dict, folder: Path) -> None:
     """Convert ``model`` (any batch size) and write it with what a run reads of its config."""
-    import openvino as ov
     import torch
 
+    from hotcli.device import import_openvino
+
+    ov = import_openvino()
     cfg = model.cfg
     example = torch.zeros(2, cfg.frames, cfg.joints, cfg.in_dim)
     with warnings.catch_warnings(), torch.no_grad():

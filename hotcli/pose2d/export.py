@@ -169,8 +169,10 @@ def quantize_openvino(
     3D 37 mm, against 18 mm.
     """
     logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)  # nncf imports it
+    from hotcli.device import import_openvino
+
+    ov = import_openvino()  # before NNCF imports it
     import nncf
-    import openvino as ov
     from ultralytics.data.augment import LetterBox
 
     xml = next(model_dir.glob("*.xml"))
@@ -209,6 +211,10 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
     try:
         from ultralytics import YOLO
 
+        if fmt == "openvino":
+            from hotcli.device import import_openvino
+
+            import_openvino()  # before Ultralytics imports it, with its telemetry
         with _work_dir(target) as work, atomic_path(target) as tmp:
             weights = work / f"{target.stem if fmt == 'onnx' else source.stem}.pt"
             shutil.copy2(source, weights)

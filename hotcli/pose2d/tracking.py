@@ -260,23 +260,31 @@ def resolve_pose_model(name_or_path: str | os.PathLike) -> Path:
 
 @contextmanager
 def quiet_ultralytics() -> Iterator[None]:
-    """Silence Ultralytics' info lines (model loading, export steps) and stop it pip-installing.
+    """Silence Ultralytics' info lines (model loading, export steps), stop it pip-installing
+    and stop it sending usage events.
 
     Exported models are loaded lazily on the first frame and announce it on stdout, which
-    would break ``--quiet``; a missing optional package must be an error, not an install.
+    would break ``--quiet``; a missing optional package must be an error, not an install;
+    hot-pose sends nothing anywhere (Ultralytics reports each export and prediction to its
+    analytics when online, unless its settings say ``sync=False``).
     """
     from ultralytics.utils import LOGGER, checks
 
-    level, autoinstall = LOGGER.level, checks.AUTOINSTALL
+    try:
+        from ultralytics.utils.events import events
+    except ImportError:  # Ultralytics before 8.4
+        from ultralytics.hub.utils import events
+
+    level, autoinstall, sending = LOGGER.level, checks.AUTOINSTALL, events.enabled
     LOGGER.setLevel(logging.WARNING)
-    checks.AUTOINSTALL = False
+    checks.AUTOINSTALL = events.enabled = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", (DeprecationWarning, FutureWarning, UserWarning))
             yield
     finally:
         LOGGER.setLevel(level)
-        checks.AUTOINSTALL = autoinstall
+        checks.AUTOINSTALL, events.enabled = autoinstall, sending
 
 
 def load_pose_model(model: str | os.PathLike):
@@ -415,22 +423,23 @@ def make_tracker(tracker: str = "bytetrack.yaml"):
 class PeopleFinder:
     """Frame by frame: where the people are and their keypoints, by tracker id.
 
-    Whole-frame searches (every :meth:`~hotcli.options.Pose2DOptions.search_interval` frames
-    of a video at ``fps``, when nobody is tracked, and on the frame after a crop lost its
-    person) at :meth:`~hotcli.options.Pose2DOptions.search_size`, plus tiles at ``imgsz``
-    (magnified) when people are small
-    (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person, sized by
-    :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of them or
-    the crops cost less than the whole frame (several large people get the whole frame).
+    Whole-frame searches (every :meth:`~hotcli.options.Pose2DOptions.search_intervals` frames of
+    a video at ``fps``, the longer wait after a search that found nobody new or small; when
+    nobody is tracked; and on the frame after a crop lost its person) at
+    :meth:`~hotcli.options.Pose2DOptions.search_size`, plus tiles at ``imgsz`` (magnified) when
+    people are small (:mod:`hotcli.pose2d.crops`); in between, one crop per tracked person,
+    sized by :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of
+    them or the crops cost less than the whole frame (several large people get the whole frame).
     Every detection goes through the tracker, which gives the ids.
     """
 
     def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml",
                  fps: float | None = None) -> None:  # fmt: skip
         self.net, self.search = net, search
-        self.every = search.search_interval(fps)
+        self.busy, self.quiet = search.search_intervals(fps)
         self.tracker = make_tracker(tracker)
         self.n = 0
+        self.next_search = 0  # the frame of the next periodic whole-frame search
         self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
         self.small = False  # the last whole-frame search found small people (or nobody)
         self.lost = True
@@ -438,7 +447,7 @@ class PeopleFinder:
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
         s = self.search
-        search = (s.crop_size == 0 or self.lost or self.n % self.every == 0
+        search = (s.crop_size == 0 or self.lost or self.n >= self.next_search
                   or not self.boxes)  # fmt: skip
         plan = None if search else self._crop_plan(frame)
         dets = self._whole(frame) if plan is None else self._crops(frame, plan)
@@ -487,10 +496,21 @@ class PeopleFinder:
                 parts.append(self.net(frame[y0:y1, x0:x1], s.imgsz).shifted(x0, y0))
             dets = Detections.concat(parts)
             dets = dets.select(dedupe(dets.boxes, dets.scores))
+        small = self._small(dets, h)
         if s.tiles == "auto":  # decided again at every whole-frame search
-            self.small = self._small(dets, h)
+            self.small = small
         self.lost = False
+        calm = not small and not self._newcomer(dets)
+        self.next_search = self.n + (self.quiet if calm else self.busy)
         return dets
+
+    def _newcomer(self, dets) -> bool:
+        """Someone found with some confidence whom nobody followed in the last frame."""
+        from hotcli.pose2d.crops import best_match
+
+        followed = np.array(self.boxes, float).reshape(-1, 4)
+        sure = dets.boxes[dets.scores >= 0.25]
+        return any(best_match(followed, box) is None for box in sure)
 
     def _small(self, dets, height: int) -> bool:
         """Nobody found with some confidence, or someone under ``small`` of the frame height."""
