@@ -442,15 +442,18 @@ class PeopleFinder:
         self.next_search = 0  # the frame of the next periodic whole-frame search
         self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
         self.small = False  # the last whole-frame search found small people (or nobody)
+        self.calm = False  # it found only large people already followed
         self.lost = True
 
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
         s = self.search
-        search = (s.crop_size == 0 or self.lost or self.n >= self.next_search
-                  or not self.boxes)  # fmt: skip
+        periodic = self.n >= self.next_search
+        search = s.crop_size == 0 or self.lost or periodic or not self.boxes
         plan = None if search else self._crop_plan(frame)
         dets = self._whole(frame) if plan is None else self._crops(frame, plan)
+        if periodic:  # searches for a lost person do not move the schedule
+            self.next_search = self.n + (self.quiet if self.calm else self.busy)
         self.n += 1
         found = self.tracker.update(dets.boxes, dets.scores, frame)
         out = {}
@@ -500,8 +503,7 @@ class PeopleFinder:
         if s.tiles == "auto":  # decided again at every whole-frame search
             self.small = small
         self.lost = False
-        calm = not small and not self._newcomer(dets)
-        self.next_search = self.n + (self.quiet if calm else self.busy)
+        self.calm = not small and not self._newcomer(dets)
         return dets
 
     def _newcomer(self, dets) -> bool:
