@@ -291,6 +291,10 @@ def load_pose_model(model: str | os.PathLike):
     """An Ultralytics YOLO pose model from a resolved path (or an official name)."""
     from ultralytics import YOLO
 
+    if Path(model).name.endswith("_openvino_model"):  # Ultralytics would import OpenVINO
+        from hotcli.device import import_openvino
+
+        import_openvino()
     try:
         yolo = YOLO(str(model), task="pose")
     except Exception as exc:  # noqa: BLE001 - any failure to load is about the user's weights
