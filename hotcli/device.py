@@ -92,12 +92,18 @@ def import_openvino():
             del sys.modules["openvino_telemetry"]
 
 
+#: The most the compiled-form cache of :func:`compile_on_cpu` may hold (about ten pairs of
+#: the default networks' forms, 12 + 7 MB).
+COMPILED_CACHE_BYTES = 200 * 2**20
+
+
 def compile_on_cpu(xml: Path, cache: Path | None, **config: str):
     """The OpenVINO model ``xml`` compiled for this CPU, one request at a time (``LATENCY``),
     within the thread limit :func:`set_cpu_threads` set (if any); ``config`` adds settings.
 
     With ``cache`` OpenVINO keeps the compiled form there and a warm start reads it instead
-    of compiling; a cache that cannot be made is skipped (compiled each run). What
+    of compiling; a cache that cannot be made is skipped (compiled each run), and one that
+    has grown past :data:`COMPILED_CACHE_BYTES` is pruned (:func:`prune_cache`). What
     OpenVINO raises, callers turn into one line about their network.
     """
     core = import_openvino().Core()
@@ -106,7 +112,37 @@ def compile_on_cpu(xml: Path, cache: Path | None, **config: str):
             cache.mkdir(parents=True, exist_ok=True)
             core.set_property({"CACHE_DIR": str(cache)})
         except OSError:
-            pass
+            cache = None
     threads = {} if _threads is None else {"INFERENCE_NUM_THREADS": _threads}
-    return core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY", **config,
-                                                 **threads})  # fmt: skip
+    model = core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY", **config,
+                                                  **threads})  # fmt: skip
+    if cache is not None:
+        prune_cache(cache, COMPILED_CACHE_BYTES)
+    return model
+
+
+def prune_cache(cache: Path, limit: int) -> None:
+    """Remove the oldest compiled forms (``*.blob``) in ``cache`` until it holds at most
+    ``limit`` bytes of them.
+
+    OpenVINO writes a form for every network file and setting it compiles (each export,
+    each installed copy of the package) and never removes one. A network whose form is
+    removed while still in use is compiled again on its next start (under a second) and
+    its new form is then the newest.
+    """
+    blobs = []
+    for path in cache.glob("*.blob"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        blobs.append((stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, size, _ in blobs)
+    for _, size, path in sorted(blobs):
+        if total <= limit:
+            break
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:  # not ours to remove
+            continue
+        total -= size

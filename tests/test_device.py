@@ -1,4 +1,4 @@
-"""hotcli.device: OpenVINO imported without its usage telemetry."""
+"""hotcli.device: OpenVINO imported without its usage telemetry, its compiled-form cache."""
 
 import importlib.util
 import os
@@ -45,3 +45,41 @@ def test_a_plain_openvino_import_would_send_telemetry_from_a_fresh_home(tmp_path
 
 def test_hot_poses_openvino_import_sends_nothing_and_leaves_nothing(tmp_path):
     assert _run_with_home(QUIET_IMPORT, tmp_path) == []
+
+
+def _tiny_openvino_model(folder) -> object:
+    """A real OpenVINO model file (a ReLU over (1, 8) floats), written to ``folder``."""
+    from hotcli.device import import_openvino
+
+    ov = import_openvino()
+    x = ov.opset13.parameter([1, 8], ov.Type.f32, name="x")
+    xml = folder / "relu.xml"
+    ov.save_model(ov.Model([ov.opset13.relu(x)], [x], "relu"), str(xml))
+    return xml
+
+
+def test_the_oldest_compiled_forms_go_once_the_cache_passes_its_limit(tmp_path):
+    from hotcli.device import prune_cache
+
+    for age in range(5):  # form 0 is the oldest
+        blob = tmp_path / f"{age}.blob"
+        blob.write_bytes(b"x" * 100)
+        os.utime(blob, (1000 + age, 1000 + age))
+    (tmp_path / "notes.txt").write_bytes(b"y" * 1000)  # not a compiled form: left alone
+    prune_cache(tmp_path, limit=250)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["3.blob", "4.blob", "notes.txt"]
+
+
+def test_compiling_writes_a_form_to_the_cache_and_prunes_it_to_the_limit(tmp_path, monkeypatch):
+    import numpy as np
+
+    import hotcli.device as device
+
+    xml, cache = _tiny_openvino_model(tmp_path), tmp_path / "compiled"
+    model = device.compile_on_cpu(xml, cache)
+    assert len(list(cache.glob("*.blob"))) == 1
+    np.testing.assert_array_equal(model([np.array([[-1.0] * 4 + [2.0] * 4], np.float32)])[0],
+                                  [[0.0] * 4 + [2.0] * 4])  # fmt: skip
+    monkeypatch.setattr(device, "COMPILED_CACHE_BYTES", 0)
+    device.compile_on_cpu(xml, cache, INFERENCE_PRECISION_HINT="f32")  # another form
+    assert list(cache.glob("*.blob")) == []
