@@ -209,8 +209,6 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
     With ``replace=False`` an export that appeared meanwhile (another worker) is kept.
     """
     try:
-        from ultralytics import YOLO
-
         if fmt == "openvino":
             from hotcli.device import import_openvino
 
@@ -222,6 +220,8 @@ def _export(source: Path, fmt: str, imgsz: int | None, target: Path, replace: bo
             if fmt == "onnx":  # simplifying needs onnxslim; without it Ultralytics would pip it
                 options["simplify"] = importlib.util.find_spec("onnxslim") is not None
             with quiet_ultralytics():
+                from ultralytics import YOLO
+
                 made = YOLO(str(weights), task="pose").export(**options, verbose=False)
             os.replace(made, tmp)
             if replace:

@@ -26,6 +26,7 @@ import importlib.util
 import logging
 import os
 import socket
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -264,10 +265,20 @@ def quiet_ultralytics() -> Iterator[None]:
     and stop it sending usage events.
 
     Exported models are loaded lazily on the first frame and announce it on stdout, which
-    would break ``--quiet``; a missing optional package must be an error, not an install;
-    hot-pose sends nothing anywhere (Ultralytics reports each export and prediction to its
-    analytics when online, unless its settings say ``sync=False``).
+    would break ``--quiet``, as would the notice of the first import on a machine (that
+    Ultralytics created its settings file); a missing optional package must be an error,
+    not an install; hot-pose sends nothing anywhere (Ultralytics reports each export and
+    prediction to its analytics when online, unless its settings say ``sync=False``).
+    Import Ultralytics inside this context.
     """
+    if "ultralytics" not in sys.modules:
+        # its logger, by name, before the import configures it: infos dropped, warnings kept
+        logger = logging.getLogger("ultralytics")
+        logger.addFilter(_warnings_only)
+        try:
+            import ultralytics  # noqa: F401
+        finally:
+            logger.removeFilter(_warnings_only)
     from ultralytics.utils import LOGGER, checks
 
     try:
@@ -287,16 +298,21 @@ def quiet_ultralytics() -> Iterator[None]:
         checks.AUTOINSTALL, events.enabled = autoinstall, sending
 
 
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
+
+
 def load_pose_model(model: str | os.PathLike):
     """An Ultralytics YOLO pose model from a resolved path (or an official name)."""
-    from ultralytics import YOLO
-
     if Path(model).name.endswith("_openvino_model"):  # Ultralytics would import OpenVINO
         from hotcli.device import import_openvino
 
         import_openvino()
     try:
-        yolo = YOLO(str(model), task="pose")
+        with quiet_ultralytics():
+            from ultralytics import YOLO
+
+            yolo = YOLO(str(model), task="pose")
     except Exception as exc:  # noqa: BLE001 - any failure to load is about the user's weights
         reason = first_line(exc)
         raise HotPoseError(f"cannot load pose model {model}: {reason}") from None
