@@ -75,6 +75,12 @@ def test_rows_give_medians_ranges_and_ratios_to_mediapipe() -> None:
     assert rows["no_render"]["ratio"] == pytest.approx(1 / 3)
     assert rows["render"]["ratio"] == pytest.approx(7.5 / 30)
     assert rows["mediapipe"]["ratio"] == 1.0
+    # round by round: 10/30, 15/25, 5/50 (no render); 7.5/30, 6/25, 10/50 (rendering)
+    assert rows["no_render"]["rounds"] == pytest.approx(
+        {"median": 1 / 3, "min": 0.1, "max": 0.6, "faster": 0, "of": 3}
+    )
+    assert rows["render"]["rounds"]["median"] == pytest.approx(0.24)
+    assert "rounds" not in rows["mediapipe"]
     assert rows["render"]["stages"]["render"] == 90
     assert rows["no_render"]["stages"] == {"decode+2d": 15.0, "lift": 200.0, "render": None,
                                            "total": 12.0}  # fmt: skip
@@ -102,6 +108,8 @@ def test_table_prints_every_row_and_loading() -> None:
     assert "the cold run exported a_openvino_model, b_lifter" in words
     assert "warm (cache filled, median): load 1.5 s, whole process 15.0 s" in words
     assert "load average (1 min) 3.0 before, 4.0 after" in text
+    assert ("hot-pose --no-render against MediaPipe round by round: 0.10–0.60 (median 0.33), "
+            "faster in 0 of 3") in words  # fmt: skip
 
 
 def test_missing_mediapipe_row_says_skipped_and_how_to_set_it_up() -> None:

@@ -12,8 +12,10 @@
 
 The three are alternated run by run (A B C A B C ...) so that a machine busy with other work
 slows them alike, and each row gives the median of ``--runs`` whole-process frame rates
-(frames / wall seconds), their range and the ratio to MediaPipe's median. The stage rates
-come from the children's own ``summary.json`` (``fps_per_stage``, medians over the runs).
+(frames / wall seconds), their range and the ratio to MediaPipe's median; a line per
+hot-pose row gives the ratios round by round (each run against the MediaPipe run of its
+round) and in how many rounds hot-pose was the faster. The stage rates come from the
+children's own ``summary.json`` (``fps_per_stage``, medians over the runs).
 
 Model loading is measured cold and warm. All hot-pose children share a cache folder of the
 benchmark's own (``$HOT_POSE_CACHE``, see :func:`hotcli.pose2d.export.cache_dir`), empty at
@@ -197,7 +199,18 @@ def summarise(report: dict) -> list[dict]:
     for row in rows:
         if "fps" in row:
             row["ratio"] = row["fps"]["median"] / peer["fps"]["median"] if peer else None
+        if peer and "fps" in row and row["key"] != "mediapipe":
+            ratios = round_ratios(report["runs"][row["key"]], report["runs"]["mediapipe"])
+            row["rounds"] = {**spread(ratios), "faster": sum(r > 1 for r in ratios),
+                             "of": len(ratios)}  # fmt: skip
     return rows
+
+
+def round_ratios(records: list[dict], peer: list[dict]) -> list[float]:
+    """Frames/s over MediaPipe's, round by round (each run against the MediaPipe run of its
+    round): a drift in the machine's speed over the benchmark moves both sides of a round."""
+    return [(r["frames"] / r["seconds"]) / (m["frames"] / m["seconds"])
+            for r, m in zip(records, peer, strict=False)]  # fmt: skip
 
 
 def loading(report: dict) -> dict:
@@ -267,6 +280,12 @@ def format_report(report: dict) -> str:
         lines.append(f"{row['label']:<22} {fmt_rate(f['median']):>8} {span:>11} {ratio:>10}  "
                      f"{stages}")  # fmt: skip
     lines.append("")
+    for row in rows:
+        if "rounds" in row:
+            r = row["rounds"]
+            lines.append(f"{row['label']} against MediaPipe round by round: "
+                         f"{r['min']:.2f}–{r['max']:.2f} (median {r['median']:.2f}), "
+                         f"faster in {r['faster']} of {r['of']}")  # fmt: skip
     for kind, what in (("cold", "cold (empty export cache, 1 run):"),
                        ("warm", "warm (cache filled, median):")):  # fmt: skip
         if kind in load:
