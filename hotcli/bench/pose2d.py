@@ -25,7 +25,7 @@ DEFAULT_CANDIDATES = "1:0:off,1:0:on,auto:256:auto"
 
 
 def parse_candidate(text: str) -> Pose2DOptions:
-    """``"8:256:auto"`` → whole frame every 8 frames (``auto``: every half second), crops of
+    """``"8:256:auto"`` → whole frame every 8 frames (``auto``: the default schedule), crops of
     at least 256 px, tiles when small; ``DETECT_EVERY:CROP_SIZE:TILES:MARGIN:MAX_PERSON:IMGSZ``
     sets the rest too (``IMGSZ+``: frames smaller than that are enlarged to it, as the
     reference does)."""

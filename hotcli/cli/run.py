@@ -22,6 +22,7 @@ from hotcli.options import (
     BACKENDS,
     DEFAULT_OUTPUT_ROOT,
     DEFAULT_POSE_MODEL,
+    QUIET_SEARCH_SECONDS,
     SEARCH_SECONDS,
     VIEW_LAYOUTS,
     JobOptions,
@@ -85,8 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--detect-every", type=positive_int, default=d.detect_every, metavar="N",
                    help="search the whole frame every N frames; in between, crops around the "
-                   f"tracked people (default: every {SEARCH_SECONDS:g} s of video; 1: whole "
-                   "frame every frame)")  # fmt: skip
+                   f"tracked people (default: every {SEARCH_SECONDS:g} s of video, "
+                   f"{QUIET_SEARCH_SECONDS:g} s after a search that found only large people "
+                   "already tracked; 1: whole frame every frame)")  # fmt: skip
     g.add_argument("--crop-size", type=int, default=d.crop_size, metavar="PX",
                    help="smallest network size for a crop around a tracked person; crops are "
                    "used when they magnify every tracked person or cost less than the whole "
