@@ -36,6 +36,7 @@ import numpy as np
 
 from hotcli.errors import HotPoseError, first_line
 from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions
+from hotcli.pose2d.bytetrack import HIGH as SURE_SCORE
 from hotcli.pose2d.layouts import to_h36m
 
 #: Environment variable naming a weights file to use instead of the default one.
@@ -531,12 +532,12 @@ class PeopleFinder:
         from hotcli.pose2d.crops import best_match
 
         followed = np.array(self.boxes, float).reshape(-1, 4)
-        sure = dets.boxes[dets.scores >= 0.25]
+        sure = dets.boxes[dets.scores >= SURE_SCORE]
         return any(best_match(followed, box) is None for box in sure)
 
     def _small(self, dets, height: int) -> bool:
         """Nobody found with some confidence, or someone under ``small`` of the frame height."""
-        sure = dets.scores >= 0.25
+        sure = dets.scores >= SURE_SCORE
         heights = dets.boxes[sure, 3] - dets.boxes[sure, 1]
         return not len(heights) or bool((heights < self.search.small * height).any())
 
