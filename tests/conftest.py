@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import io
+import os
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,3 +111,14 @@ def run_cli(argv: list[str]) -> tuple[int, str, str]:
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = cli.main(argv)
     return code, out.getvalue(), err.getvalue()
+
+
+def python_in_fresh_home(code: str, home: Path) -> str:
+    """Run ``code`` in a new Python whose home folder is ``home`` (no settings or consent
+    files there yet, as on a new machine, and not seen as CI); its stdout."""
+    env = {**os.environ, "HOME": str(home)}
+    for name in ("CI", "YOLO_CONFIG_DIR"):  # OpenVINO's telemetry stays off in CI by itself
+        env.pop(name, None)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          check=True, timeout=300)  # fmt: skip
+    return done.stdout

@@ -2,10 +2,10 @@
 
 import importlib.util
 import os
-import subprocess
-import sys
 
 import pytest
+
+from tests.conftest import python_in_fresh_home
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("openvino") is None, reason="needs OpenVINO"
@@ -28,11 +28,9 @@ QUIET_IMPORT = (
 )
 
 
-def _run_with_home(code: str, home) -> list[str]:
+def _files_left_by(code: str, home) -> list[str]:
     """The files ``code`` leaves in a fresh home folder (where no consent file is)."""
-    env = {**os.environ, "HOME": str(home)}
-    env.pop("CI", None)  # OpenVINO's telemetry stays off in CI by itself
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    python_in_fresh_home(code, home)
     return sorted(str(p.relative_to(home)) for p in home.rglob("*"))
 
 
@@ -40,11 +38,11 @@ def _run_with_home(code: str, home) -> list[str]:
     importlib.util.find_spec("openvino_telemetry") is None, reason="OpenVINO without telemetry"
 )
 def test_a_plain_openvino_import_would_send_telemetry_from_a_fresh_home(tmp_path):
-    assert _run_with_home(WOULD_SEND, tmp_path) == []  # asking leaves nothing either
+    assert _files_left_by(WOULD_SEND, tmp_path) == []  # asking leaves nothing either
 
 
 def test_hot_poses_openvino_import_sends_nothing_and_leaves_nothing(tmp_path):
-    assert _run_with_home(QUIET_IMPORT, tmp_path) == []
+    assert _files_left_by(QUIET_IMPORT, tmp_path) == []
 
 
 def _tiny_openvino_model(folder) -> object:

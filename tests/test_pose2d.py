@@ -22,7 +22,7 @@ from hotcli.pose2d.tracking import (
     select_tracks,
     track_people,
 )
-from tests.conftest import need_clip, run_cli
+from tests.conftest import need_clip, python_in_fresh_home, run_cli
 
 J = {name: i for i, name in enumerate(H36M_JOINTS)}
 
@@ -111,21 +111,14 @@ def test_ultralytics_sends_no_usage_events_while_hot_pose_uses_it(monkeypatch):
 
 
 def test_ultralytics_first_import_on_a_machine_prints_nothing(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     code = (
         "from hotcli.pose2d.tracking import quiet_ultralytics\n"
         "with quiet_ultralytics():\n"
         "    from ultralytics import YOLO\n"
     )
-    env = {**os.environ, "HOME": str(tmp_path)}  # no Ultralytics settings yet
-    env.pop("YOLO_CONFIG_DIR", None)
-    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          check=True, timeout=300)  # fmt: skip
+    out = python_in_fresh_home(code, tmp_path)  # no Ultralytics settings yet
     assert (tmp_path / ".config" / "Ultralytics" / "settings.json").is_file()  # it was made
-    assert done.stdout == ""
+    assert out == ""
 
 
 def test_track_people_finds_the_dancer(example_video, pose_model):
