@@ -71,6 +71,13 @@ def set_cpu_threads(threads: int) -> None:
     cv2.setNumThreads(_threads)
 
 
+def parallel_requests() -> int:
+    """How many network requests to keep in flight on the CPU: two where this process may
+    use two threads or more (:func:`set_cpu_threads`, else the usable CPUs), else one."""
+    threads = usable_cpus() if _threads is None else _threads
+    return 2 if threads >= 2 else 1
+
+
 def import_openvino():
     """The ``openvino`` module, imported with its usage telemetry off: hot-pose sends nothing.
 
@@ -97,9 +104,14 @@ def import_openvino():
 COMPILED_CACHE_BYTES = 200 * 2**20
 
 
-def compile_on_cpu(xml: Path, cache: Path | None, **config: str):
-    """The OpenVINO model ``xml`` compiled for this CPU, one request at a time (``LATENCY``),
-    within the thread limit :func:`set_cpu_threads` set (if any); ``config`` adds settings.
+def compile_on_cpu(xml: Path, cache: Path | None, streams: int = 1, **config: str):
+    """The OpenVINO model ``xml`` compiled for this CPU, within the thread limit
+    :func:`set_cpu_threads` set (if any); ``config`` adds settings.
+
+    One stream (``LATENCY``) gives every thread to one request at a time. ``streams`` > 1
+    splits the threads between that many requests in flight (``THROUGHPUT``): on the 2-core
+    CPU two crops side by side, a thread each, run about 15 % faster than one after the
+    other on both threads, but one request alone then runs on its stream's share.
 
     With ``cache`` OpenVINO keeps the compiled form there and a warm start reads it instead
     of compiling; a cache that cannot be made is skipped (compiled each run), and one that
@@ -114,8 +126,9 @@ def compile_on_cpu(xml: Path, cache: Path | None, **config: str):
         except OSError:
             cache = None
     threads = {} if _threads is None else {"INFERENCE_NUM_THREADS": _threads}
-    model = core.compile_model(str(xml), "CPU", {"PERFORMANCE_HINT": "LATENCY", **config,
-                                                  **threads})  # fmt: skip
+    hint = ({"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": str(streams)} if streams > 1
+            else {"PERFORMANCE_HINT": "LATENCY"})  # fmt: skip
+    model = core.compile_model(str(xml), "CPU", {**hint, **config, **threads})
     if cache is not None:
         prune_cache(cache, COMPILED_CACHE_BYTES)
     return model

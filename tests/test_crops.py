@@ -265,3 +265,87 @@ def test_a_search_that_finds_someone_new_brings_the_next_one_back_to_half_a_seco
             searches.append(n)
     # nobody new at 5: the next at 15, which finds the second person; then 20, 30
     assert searches == [0, 5, 15, 20, 30]
+
+
+class SideBySide(WhitePeople):
+    """The stand-in network, able to run two images side by side: :meth:`submit` starts one
+    and returns its answer to wait for; ``log`` says in which order frames' images were
+    started and their answers read."""
+
+    streams = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.log: list[str] = []
+        self.background = 0  # images started by submit
+
+    def submit(self, image: np.ndarray, imgsz: int):
+        self.background += 1
+        dets = self(image, imgsz)
+        self.log.append("start")
+
+        def result() -> Detections:
+            self.log.append("read")
+            return dets
+
+        return result
+
+
+def walking(n: int) -> np.ndarray:
+    """Frame n of a large person walking right, 4 px a frame."""
+    return frame_with([(400 + 4 * n, 60, 700 + 4 * n, 660)])
+
+
+def test_at_25_fps_a_frame_is_started_before_the_one_before_it_is_finished():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = SideBySide()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=25.0)
+    assert finder.pipelined
+    assert finder.push(walking(0)) == []  # in flight
+    assert len(finder.push(walking(1))) == 1  # frame 0, finished once frame 1 was started
+    assert net.log == ["start", "start", "read"]
+    people = [finder.push(walking(n)) for n in range(2, 30)] + [finder.flush()]
+    assert all(len(done) == 1 and len(done[0]) == 1 for done in people)
+    assert finder.flush() == [] and net.background == len(net.calls) == 30
+
+
+def test_with_two_frames_in_flight_the_crops_follow_a_walking_person_and_searches_keep_time():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = SideBySide()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=25.0)
+    found = list(finder.run(walking(n) for n in range(40)))
+    assert len(found) == 40 and all(len(people) == 1 for people in found[1:])
+    boxes = np.array([next(iter(people.values()))[2] for people in found[1:]])
+    assert np.allclose(boxes[:, 0], 400 + 4 * np.arange(1, 40))  # crops never cut them
+    # frame 1 is started before frame 0 is finished, so with nobody followed yet it is a
+    # search too; then the schedule is the one of a frame at a time (half a second, then 1 s)
+    assert [i for i, shape in enumerate(net.calls) if shape == (720, 1280)] == [0, 1, 12, 37]
+
+
+@pytest.mark.parametrize(("fps", "streams"), [(10.0, 2), (25.0, 1)])
+def test_a_frame_at_a_time_below_20_fps_or_without_streams(fps, streams):
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = SideBySide()
+    net.streams = streams
+    finder = PeopleFinder(net, Pose2DOptions(), fps=fps)
+    assert not finder.pipelined
+    assert len(finder.push(walking(0))) == 1 and finder.flush() == []
+    for n in range(1, 5):  # one person: a lone crop, on all the threads
+        finder.push(walking(n))
+    assert net.background == 0
+
+
+def test_several_people_s_crops_run_side_by_side_even_a_frame_at_a_time():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = SideBySide()
+    finder = PeopleFinder(net, Pose2DOptions(crop_size=256), fps=10.0)
+    people = [(100, 300, 140, 400), (600, 300, 640, 400)]  # small: crops magnify them
+    for _ in range(3):
+        found = finder.push(frame_with(people))
+    assert len(found[0]) == 2
+    assert net.calls[-2:] == [net.calls[-1]] * 2 and net.calls[-1] != (720, 1280)
+    assert net.log[-4:] == ["start", "start", "read", "read"]  # both started, then read

@@ -81,3 +81,19 @@ def test_compiling_writes_a_form_to_the_cache_and_prunes_it_to_the_limit(tmp_pat
     monkeypatch.setattr(device, "COMPILED_CACHE_BYTES", 0)
     device.compile_on_cpu(xml, cache, INFERENCE_PRECISION_HINT="f32")  # another form
     assert list(cache.glob("*.blob")) == []
+
+
+def test_two_streams_compile_for_two_requests_side_by_side(tmp_path):
+    import hotcli.device as device
+
+    xml = _tiny_openvino_model(tmp_path)
+    assert int(device.compile_on_cpu(xml, None).get_property("NUM_STREAMS")) == 1
+    assert int(device.compile_on_cpu(xml, None, streams=2).get_property("NUM_STREAMS")) == 2
+
+
+@pytest.mark.parametrize(("threads", "requests"), [(1, 1), (2, 2), (8, 2)])
+def test_two_requests_in_flight_where_two_threads_are_allowed(monkeypatch, threads, requests):
+    import hotcli.device as device
+
+    monkeypatch.setattr(device, "_threads", threads)
+    assert device.parallel_requests() == requests

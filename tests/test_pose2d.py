@@ -163,6 +163,20 @@ def test_openvino_copy_is_cached_and_agrees_with_pytorch(example_video, pose_mod
     assert np.median(diff) < 1.5 and np.percentile(diff, 90) < 4.0
 
 
+def test_openvino_images_side_by_side_find_what_one_at_a_time_finds(example_video):
+    pytest.importorskip("openvino")
+    from hotcli.pose2d.export import openvino_pose_model
+    from hotcli.pose2d.posenet import OpenVinoPose
+
+    net = OpenVinoPose(openvino_pose_model(resolve_pose_model("yolo11n-pose.pt")), streams=2)
+    frames = list(itertools.islice(iter_frames(example_video, probe(example_video)), 3))
+    one_at_a_time = [net(frame, 320) for frame in frames]
+    started = [net.submit(frame, 320) for frame in frames]  # three in flight, two streams
+    for alone, side_by_side in zip(one_at_a_time, [result() for result in started], strict=True):
+        assert len(alone) == len(side_by_side) == 1
+        np.testing.assert_allclose(side_by_side.keypoints, alone.keypoints, atol=2.0)
+
+
 def test_the_default_search_finds_the_large_dancer_as_the_whole_frame_does(
     example_video, pose_model
 ):
@@ -177,7 +191,8 @@ def test_the_default_search_finds_the_large_dancer_as_the_whole_frame_does(
     from hotcli.pose2d.export import openvino_pose_model
 
     fast = PeopleFinder(load_posenet(openvino_pose_model(weights)), Pose2DOptions())
-    change = compare([ref(f) for f in frames], [fast(f) for f in frames])
+    assert fast.pipelined == (fast.net.streams > 1)  # two frames in flight on 2 cores or more
+    change = compare([ref(f) for f in frames], list(fast.run(frames)))
     assert change["reference_people_paired"] == 1.0
     assert change["median_pct"] < 1.5 and change["swap_rate"] < 0.05
 

@@ -55,9 +55,18 @@ def label(options: Pose2DOptions) -> str:
     return f"{every}:{o.crop_size}:{o.tiles}:{o.margin:g}:{o.max_person}:{o.imgsz}{enlarge}"
 
 
-def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],
-               max_frames: int | None = None) -> tuple[dict, dict, int]:  # fmt: skip
-    """Every frame through every stage: ``({name: [per-frame dict]}, {name: seconds}, frames)``."""
+def run_stages(
+    video: Path, stages: dict[str, tuple[object, Pose2DOptions]], max_frames: int | None = None,
+    chunk: int = 25,
+) -> tuple[dict, dict, int]:  # fmt: skip
+    """Every frame through every stage: ``({name: [per-frame dict]}, {name: seconds}, frames)``.
+
+    Stages take turns ``chunk`` frames at a time, each as in a run
+    (:meth:`~hotcli.pose2d.tracking.PeopleFinder.push`): a pipelined stage's last frame of a
+    turn stays in flight through the other stages' turns.
+    """
+    from itertools import islice
+
     from hotcli.formats.video import iter_frames, probe
     from hotcli.pose2d.tracking import PeopleFinder
 
@@ -65,15 +74,19 @@ def run_stages(video: Path, stages: dict[str, tuple[object, Pose2DOptions]],
     finders = {name: PeopleFinder(net, opts, fps=info.fps) for name, (net, opts) in stages.items()}
     seen = {name: [] for name in stages}
     seconds = dict.fromkeys(stages, 0.0)
+    frames = islice(iter_frames(video, info), max_frames)
     n = 0
-    for frame in iter_frames(video, info):
-        if max_frames is not None and n >= max_frames:
-            break
+    while batch := list(islice(frames, chunk)):
         for name, finder in finders.items():
             t = time.perf_counter()
-            seen[name].append(finder(frame))
+            for frame in batch:
+                seen[name].extend(finder.push(frame))
             seconds[name] += time.perf_counter() - t
-        n += 1
+        n += len(batch)
+    for name, finder in finders.items():
+        t = time.perf_counter()
+        seen[name].extend(finder.flush())
+        seconds[name] += time.perf_counter() - t
     return seen, seconds, n
 
 

@@ -16,6 +16,7 @@ Both run at ``imgsz`` for the longer side, padded to a multiple of 32 (Ultralyti
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,26 +137,57 @@ def decode(raw: np.ndarray, conf: float = CONF, iou: float = IOU) -> Detections:
 
 
 class OpenVinoPose:
-    """A YOLO pose OpenVINO export run directly on OpenVINO's runtime (CPU)."""
+    """A YOLO pose OpenVINO export run directly on OpenVINO's runtime (CPU).
 
-    def __init__(self, folder: str | os.PathLike, cache: Path | None = None) -> None:
+    ``net(image, imgsz)`` runs one image on all the threads and waits for it. :meth:`submit`
+    starts one and returns at once, so that ``streams`` images can be in flight side by
+    side (:func:`hotcli.device.parallel_requests`), each on its share of the threads: the
+    network compiled for that (:func:`hotcli.device.compile_on_cpu`) at once, for one
+    image at a time when first needed.
+    """
+
+    def __init__(self, folder: str | os.PathLike, cache: Path | None = None,
+                 streams: int = 1) -> None:  # fmt: skip
+        folder = Path(folder)
+        self._xml = next(iter(sorted(folder.glob("*.xml"))), None)
+        if self._xml is None:
+            raise HotPoseError(f"{folder} holds no OpenVINO model (*.xml)")
+        self._cache, self.streams, self.path = cache, streams, folder
+        self._compiled: dict[int, tuple] = {}  # streams → (compiled model, idle requests)
+        self._compile(streams)
+
+    def _compile(self, streams: int) -> tuple:
         from hotcli.device import compile_on_cpu
 
-        folder = Path(folder)
-        xml = next(iter(sorted(folder.glob("*.xml"))), None)
-        if xml is None:
-            raise HotPoseError(f"{folder} holds no OpenVINO model (*.xml)")
-        try:
-            self._model = compile_on_cpu(xml, cache)
-        except Exception as exc:  # noqa: BLE001 - a broken export is the user's file
-            raise HotPoseError(f"cannot load pose model {folder}: {first_line(exc)}") from None
-        self._request = self._model.create_infer_request()
-        self.path = folder
+        if streams not in self._compiled:
+            try:
+                model = compile_on_cpu(self._xml, self._cache, streams)
+            except Exception as exc:  # noqa: BLE001 - a broken export is the user's file
+                raise HotPoseError(
+                    f"cannot load pose model {self.path}: {first_line(exc)}"
+                ) from None
+            self._compiled[streams] = (model, [])
+        return self._compiled[streams]
+
+    def submit(self, image: np.ndarray, imgsz: int, streams: int | None = None
+               ) -> Callable[[], Detections]:  # fmt: skip
+        """Start the network on ``image`` at ``imgsz`` (compiled for ``streams``, by default
+        :attr:`streams`); call what is returned, once, for the :class:`Detections`."""
+        model, idle = self._compile(self.streams if streams is None else streams)
+        blob, r, (left, top) = letterbox(image, imgsz)
+        request = idle.pop() if idle else model.create_infer_request()
+        request.start_async([blob])
+
+        def result() -> Detections:
+            request.wait()
+            dets = decode(request.get_output_tensor(0).data[0])
+            idle.append(request)
+            return dets.shifted(-left / r, -top / r, 1.0 / r)
+
+        return result
 
     def __call__(self, image: np.ndarray, imgsz: int) -> Detections:
-        blob, r, (left, top) = letterbox(image, imgsz)
-        raw = self._request.infer([blob])[self._model.output(0)][0]
-        return decode(raw).shifted(-left / r, -top / r, 1.0 / r)
+        return self.submit(image, imgsz, streams=1)()
 
     def __str__(self) -> str:
         return str(self.path)
@@ -208,7 +240,9 @@ def load_posenet(model, device: str = "cpu", cache: Path | None = None):
                 from hotcli.pose2d.export import compiled_cache
 
                 cache = compiled_cache()
-            return OpenVinoPose(path, cache)
+            from hotcli.device import parallel_requests
+
+            return OpenVinoPose(path, cache, parallel_requests())
     from hotcli.pose2d.tracking import load_pose_model
 
     return UltralyticsPose(load_pose_model(model), device)

@@ -24,13 +24,16 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import math
 import os
 import socket
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +42,14 @@ from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions
 from hotcli.pose2d.bytetrack import HIGH as SURE_SCORE
 from hotcli.pose2d.layouts import to_h36m
 
+if TYPE_CHECKING:
+    from hotcli.pose2d.posenet import Detections
+
+#: The longest a crop may lag behind the people it is placed on (s): from the tracker's
+#: state two frames back when two frames are in flight (:class:`PeopleFinder`), which a video
+#: of 20 frames/s or more allows. At 10 frames/s (vtest.avi) two frames back cost 7 % of
+#: the people found (README "Speed").
+CROP_LAG_SECONDS = 0.1
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
 HOW_TO_GET_WEIGHTS = (
@@ -381,8 +392,8 @@ def track_people(
     bar = tqdm(frames, total=n_frames, desc="2D pose", unit="frame", disable=not progress)
     finder = PeopleFinder(net, search, tracker, fps)
     count = 0
-    for count, frame in enumerate(bar, 1):
-        for tid, (kps, conf, box) in finder(frame).items():
+    for count, people in enumerate(finder.run(bar), 1):
+        for tid, (kps, conf, box) in people.items():
             if tid not in logs:
                 logs[tid] = DetectionLog(len(kps))
             logs[tid].append(count - 1, kps, conf, box)
@@ -452,6 +463,11 @@ class PeopleFinder:
     sized by :func:`~hotcli.pose2d.crops.crop_input_size`, when a crop magnifies every one of
     them or the crops cost less than the whole frame (several large people get the whole frame).
     Every detection goes through the tracker, which gives the ids.
+
+    Where the network runs images side by side (:class:`~hotcli.pose2d.posenet.OpenVinoPose`
+    with two streams), the crops or tiles of one frame do so, and on a video of 20 frames/s or
+    more (:attr:`pipelined`) so do consecutive frames: :meth:`push` starts a frame before the
+    one before it is finished, its crops placed where the frame before that left people.
     """
 
     def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml",
@@ -465,25 +481,70 @@ class PeopleFinder:
         self.small = False  # the last whole-frame search found small people (or nobody)
         self.calm = False  # it found only large people already followed
         self.lost = True
+        rate = fps if fps and math.isfinite(fps) and fps > 0 else 25.0
+        self.pipelined = getattr(net, "streams", 1) > 1 and 2 / rate <= CROP_LAG_SECONDS
+        self._pending: _Look | None = None
 
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame."""
+        """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame,
+        waited for (with nothing else in flight: frame by frame, or after :meth:`flush`)."""
+        return self._finish(self._start(frame, ahead=False))
+
+    def run(self, frames: Iterable[np.ndarray]) -> Iterator[dict[int, tuple]]:
+        """What :meth:`__call__` gives, for each of ``frames`` in turn (:meth:`push`)."""
+        for frame in frames:
+            yield from self.push(frame)
+        yield from self.flush()
+
+    def push(self, frame: np.ndarray) -> list[dict[int, tuple]]:
+        """Start on ``frame``; the frames finished meanwhile, in order: this one, or when
+        :attr:`pipelined`, the one before (the network already works on this one while that
+        one's answer is read and tracked)."""
+        look = self._start(frame, ahead=self.pipelined)
+        if not self.pipelined:
+            return [self._finish(look)]
+        done = self.flush()
+        self._pending = look
+        return done
+
+    def flush(self) -> list[dict[int, tuple]]:
+        """The frame still in flight, finished (none, or one when :attr:`pipelined`)."""
+        look, self._pending = self._pending, None
+        return [] if look is None else [self._finish(look)]
+
+    def _start(self, frame: np.ndarray, ahead: bool) -> _Look:
+        """Start the network on ``frame``: the whole frame, or crops around the people
+        followed as the frames finished so far left them. ``ahead``: another frame will be
+        in flight beside it, so it runs on its share of the threads."""
         s = self.search
         periodic = self.n >= self.next_search
         search = s.crop_size == 0 or self.lost or periodic or not self.boxes
         plan = None if search else self._crop_plan(frame)
-        dets = self._whole(frame) if plan is None else self._crops(frame, plan)
-        if periodic:  # searches for a lost person do not move the schedule
-            self.next_search = self.n + (self.quiet if self.calm else self.busy)
+        if periodic:  # the longer wait is set when this search's answer says it is calm
+            self.next_search = self.n + self.busy
+        if plan is None:
+            h, w = frame.shape[:2]
+            images = [(frame, s.search_size(w, h))]
+        else:
+            images = [(frame[y0:y1, x0:x1], size) for (x0, y0, x1, y1), size in plan]
+        side_by_side = ahead or len(images) > 1
+        work = [_submit(self.net, image, size, side_by_side) for image, size in images]
+        look = _Look(frame, self.n, periodic, plan, list(self.boxes), work)
         self.n += 1
-        found = self.tracker.update(dets.boxes, dets.scores, frame)
+        return look
+
+    def _finish(self, look: _Look) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """The people in ``look``'s frame (:meth:`_start`), by track id; frames are finished
+        in the order they were started."""
+        dets = self._whole(look) if look.plan is None else self._crops(look)
+        found = self.tracker.update(dets.boxes, dets.scores, look.frame)
         out = {}
         if found:
             h36m, h36m_conf = to_h36m(dets.keypoints, dets.keypoint_scores, "coco17")
             for tid, i in found:
                 out[tid] = (h36m[i], h36m_conf[i], dets.boxes[i])
-        # crop next frame around everyone the tracker follows, new (unconfirmed) tracks too:
-        # a new track is confirmed only by a second detection
+        # crop the next frames around everyone the tracker follows, new (unconfirmed) tracks
+        # too: a new track is confirmed only by a second detection
         self.boxes = self.tracker.followed_boxes
         return out
 
@@ -506,32 +567,35 @@ class PeopleFinder:
         cost = sum(np.prod(input_size(x1 - x0, y1 - y0, size)) for (x0, y0, x1, y1), size in plan)
         return plan if small or cost < np.prod(input_size(w, h, whole)) else None
 
-    def _whole(self, frame: np.ndarray):
+    def _whole(self, look: _Look):
         from hotcli.pose2d.crops import dedupe, tile_windows
         from hotcli.pose2d.posenet import Detections
 
         s = self.search
+        frame = look.frame
         h, w = frame.shape[:2]
-        dets = self.net(frame, s.search_size(w, h))
+        dets = look.work[0]()
         tiles = s.tiles == "on" or (s.tiles == "auto" and (self.small or self._small(dets, h)))
         if tiles:
-            parts = [dets]
-            for x0, y0, x1, y1 in tile_windows(w, h):
-                parts.append(self.net(frame[y0:y1, x0:x1], s.imgsz).shifted(x0, y0))
-            dets = Detections.concat(parts)
+            work = [(_submit(self.net, frame[y0:y1, x0:x1], s.imgsz, True), x0, y0)
+                    for x0, y0, x1, y1 in tile_windows(w, h)]  # fmt: skip
+            dets = Detections.concat([dets] + [result().shifted(x0, y0) for result, x0, y0 in work])
             dets = dets.select(dedupe(dets.boxes, dets.scores))
         small = self._small(dets, h)
         if s.tiles == "auto":  # decided again at every whole-frame search
             self.small = small
         self.lost = False
-        self.calm = not small and not self._newcomer(dets)
+        self.calm = not small and not self._newcomer(dets, look.boxes)
+        if look.periodic and self.calm:
+            self.next_search = look.n + self.quiet
         return dets
 
-    def _newcomer(self, dets) -> bool:
-        """Someone found with some confidence whom nobody followed in the last frame."""
+    def _newcomer(self, dets, boxes: list[np.ndarray]) -> bool:
+        """Someone found with some confidence whom nobody followed (``boxes``, the people
+        followed when the frame was started)."""
         from hotcli.pose2d.crops import best_match
 
-        followed = np.array(self.boxes, float).reshape(-1, 4)
+        followed = np.array(boxes, float).reshape(-1, 4)
         sure = dets.boxes[dets.scores >= SURE_SCORE]
         return any(best_match(followed, box) is None for box in sure)
 
@@ -541,13 +605,13 @@ class PeopleFinder:
         heights = dets.boxes[sure, 3] - dets.boxes[sure, 1]
         return not len(heights) or bool((heights < self.search.small * height).any())
 
-    def _crops(self, frame: np.ndarray, plan: list[tuple[np.ndarray, int]]):
+    def _crops(self, look: _Look):
         from hotcli.pose2d.crops import best_match, dedupe
         from hotcli.pose2d.posenet import Detections
 
         parts = []
-        for box, ((x0, y0, x1, y1), size) in zip(self.boxes, plan, strict=True):
-            found = self.net(frame[y0:y1, x0:x1], size).shifted(x0, y0)
+        for box, ((x0, y0, _, _), _), result in zip(look.boxes, look.plan, look.work, strict=True):
+            found = result().shifted(x0, y0)
             i = best_match(found.boxes, box)
             if i is None:
                 self.lost = True  # search the whole frame next
@@ -555,6 +619,30 @@ class PeopleFinder:
                 parts.append(found.select([i]))
         dets = Detections.concat(parts)
         return dets.select(dedupe(dets.boxes, dets.scores))
+
+
+@dataclass
+class _Look:
+    """One frame the network is working on (:meth:`PeopleFinder.start`): where it looks
+    (``plan``: (window, input size) per crop, None for the whole frame), the boxes of the
+    people followed then, and each look's answer to call for."""
+
+    frame: np.ndarray
+    n: int
+    periodic: bool
+    plan: list[tuple[np.ndarray, int]] | None
+    boxes: list[np.ndarray]
+    work: list[Callable[[], Detections]]
+
+
+def _submit(net, image: np.ndarray, imgsz: int, side_by_side: bool) -> Callable[[], Detections]:
+    """Start ``net`` on ``image``, in the background when it is to run ``side_by_side``
+    with others and ``net`` can (an :class:`~hotcli.pose2d.posenet.OpenVinoPose` with
+    streams), else now on all threads. Call what is returned for the detections."""
+    if side_by_side and getattr(net, "streams", 1) > 1:
+        return net.submit(image, imgsz)
+    dets = net(image, imgsz)
+    return lambda: dets
 
 
 def track_importance(track: Track) -> float:
