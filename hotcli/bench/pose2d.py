@@ -1,6 +1,6 @@
 """The 2D stage against the reference on one video: speed, people found, keypoint change.
 
-``hot-pose bench --keypoints VIDEO`` decodes the video once and hands every frame to each
+``hot-pose bench --keypoints VIDEO`` decodes the video once and hands every 25 frames to each
 2D stage in turn (interleaved, so a noisy machine slows them alike): the reference (the
 float PyTorch model on the whole frame at 640 px, every frame; ``--reference-imgsz 1280``
 sees small people twice as large, the sharper reference for them) and each candidate
