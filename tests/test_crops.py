@@ -338,14 +338,28 @@ def test_a_frame_at_a_time_below_20_fps_or_without_streams(fps, streams):
     assert net.background == 0
 
 
-def test_several_people_s_crops_run_side_by_side_even_a_frame_at_a_time():
+@pytest.mark.parametrize("fps", [10.0, 25.0])
+def test_several_people_go_a_frame_at_a_time_their_crops_side_by_side(fps):
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = SideBySide()
-    finder = PeopleFinder(net, Pose2DOptions(crop_size=256), fps=10.0)
+    finder = PeopleFinder(net, Pose2DOptions(crop_size=256), fps=fps)
     people = [(100, 300, 140, 400), (600, 300, 640, 400)]  # small: crops magnify them
-    for _ in range(3):
+    for _ in range(4):
         found = finder.push(frame_with(people))
-    assert len(found[0]) == 2
+    assert len(found) == 1 and len(found[0]) == 2  # this frame's, finished at once
     assert net.calls[-2:] == [net.calls[-1]] * 2 and net.calls[-1] != (720, 1280)
     assert net.log[-4:] == ["start", "start", "read", "read"]  # both started, then read
+
+
+def test_with_two_frames_in_flight_someone_new_is_followed_from_the_frame_after_the_search():
+    from hotcli.pose2d.tracking import PeopleFinder
+
+    net = SideBySide()
+    finder = PeopleFinder(net, Pose2DOptions(), fps=25.0)
+    newcomer = (900, 60, 1200, 660)
+    frames = [frame_with([(100, 60, 400, 660)] + ([newcomer] if n >= 5 else [])) for n in range(20)]
+    found = list(finder.run(frames))
+    # the search at frame 12 finds them; the crops of frame 13 waited for it, so the new
+    # track is confirmed there and followed on (not dropped until the next search)
+    assert [len(people) for people in found[12:]] == [1] + [2] * 7

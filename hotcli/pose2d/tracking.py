@@ -45,10 +45,9 @@ from hotcli.pose2d.layouts import to_h36m
 if TYPE_CHECKING:
     from hotcli.pose2d.posenet import Detections
 
-#: The longest a crop may lag behind the people it is placed on (s): from the tracker's
-#: state two frames back when two frames are in flight (:class:`PeopleFinder`), which a video
-#: of 20 frames/s or more allows. At 10 frames/s (vtest.avi) two frames back cost 7 % of
-#: the people found (README "Speed").
+#: The longest a crop may lag behind the person it is placed on (s): with two frames in
+#: flight (:class:`PeopleFinder`) it is placed where the frame two back left them, which a
+#: video of 20 frames/s or more allows; a frame at a time lags this much at 10 frames/s.
 CROP_LAG_SECONDS = 0.1
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
@@ -466,8 +465,9 @@ class PeopleFinder:
 
     Where the network runs images side by side (:class:`~hotcli.pose2d.posenet.OpenVinoPose`
     with two streams), the crops or tiles of one frame do so, and on a video of 20 frames/s or
-    more (:attr:`pipelined`) so do consecutive frames: :meth:`push` starts a frame before the
-    one before it is finished, its crops placed where the frame before that left people.
+    more (:attr:`pipelined`), while one person at most is followed, so do consecutive frames:
+    :meth:`push` starts a frame before the one before it is finished, its crop placed where
+    the frame before that left the person (:meth:`_beside` says when).
     """
 
     def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml",
@@ -497,13 +497,18 @@ class PeopleFinder:
         yield from self.flush()
 
     def push(self, frame: np.ndarray) -> list[dict[int, tuple]]:
-        """Start on ``frame``; the frames finished meanwhile, in order: this one, or when
-        :attr:`pipelined`, the one before (the network already works on this one while that
-        one's answer is read and tracked)."""
-        look = self._start(frame, ahead=self.pipelined)
-        if not self.pipelined:
-            return [self._finish(look)]
-        done = self.flush()
+        """Start on ``frame``; the frames finished meanwhile, in order. When :attr:`pipelined`
+        and one person at most is followed, ``frame`` is left in flight (the network works
+        on it while the frame before is read and tracked, :meth:`_beside`); otherwise it
+        is finished at once."""
+        done = []
+        if self._pending is not None and not self._beside(frame, self._pending):
+            done = self.flush()
+        ahead = self.pipelined and len(self.boxes) <= 1
+        look = self._start(frame, ahead)
+        if not ahead:
+            return done + [self._finish(look)]
+        done += self.flush()
         self._pending = look
         return done
 
@@ -518,8 +523,7 @@ class PeopleFinder:
         in flight beside it, so it runs on its share of the threads."""
         s = self.search
         periodic = self.n >= self.next_search
-        search = s.crop_size == 0 or self.lost or periodic or not self.boxes
-        plan = None if search else self._crop_plan(frame)
+        plan = None if self._searching() else self._crop_plan(frame)
         if periodic:  # the longer wait is set when this search's answer says it is calm
             self.next_search = self.n + self.busy
         if plan is None:
@@ -547,6 +551,23 @@ class PeopleFinder:
         # too: a new track is confirmed only by a second detection
         self.boxes = self.tracker.followed_boxes
         return out
+
+    def _beside(self, frame: np.ndarray, pending: _Look) -> bool:
+        """Whether ``frame`` may start before ``pending`` (the frame before) is finished: with
+        one person at most followed, when it is searched whole or is a crop after a crop.
+        A crop right after a whole-frame look waits for its answer, so that it includes
+        whoever that found (the tracker drops someone new not seen again in the next
+        frame); several people go a frame at a time, their crops side by side."""
+        if len(self.boxes) > 1:
+            return False
+        plan = None if self._searching() else self._crop_plan(frame)
+        return plan is None or (len(plan) == 1 and pending.plan is not None)
+
+    def _searching(self) -> bool:
+        """Whether the next frame started is searched whole: no crops, someone lost, nobody
+        followed, or the search schedule says so."""
+        s = self.search
+        return s.crop_size == 0 or self.lost or self.n >= self.next_search or not self.boxes
 
     def _crop_plan(self, frame: np.ndarray) -> list[tuple[np.ndarray, int]] | None:
         """One (window (4,), network input size) per tracked person, or None for the whole
