@@ -467,7 +467,9 @@ class PeopleFinder:
     with two streams), the crops or tiles of one frame do so, and on a video of 20 frames/s or
     more (:attr:`pipelined`), while one person at most is followed, so do consecutive frames:
     :meth:`push` starts a frame before the one before it is finished, its crop placed where
-    the frame before that left the person (:meth:`_beside` says when).
+    the frame before that left the person (:meth:`_beside` says when). Anyone that frame then
+    finds (a search's newcomer) gets a crop in this one when it is finished: the tracker
+    drops someone new who is not seen again in the next frame.
     """
 
     def __init__(self, net, search: Pose2DOptions, tracker: str = "bytetrack.yaml",
@@ -502,7 +504,7 @@ class PeopleFinder:
         on it while the frame before is read and tracked, :meth:`_beside`); otherwise it
         is finished at once."""
         done = []
-        if self._pending is not None and not self._beside(frame, self._pending):
+        if self._pending is not None and not self._beside(frame):
             done = self.flush()
         ahead = self.pipelined and len(self.boxes) <= 1
         look = self._start(frame, ahead)
@@ -552,16 +554,14 @@ class PeopleFinder:
         self.boxes = self.tracker.followed_boxes
         return out
 
-    def _beside(self, frame: np.ndarray, pending: _Look) -> bool:
-        """Whether ``frame`` may start before ``pending`` (the frame before) is finished: with
-        one person at most followed, when it is searched whole or is a crop after a crop.
-        A crop right after a whole-frame look waits for its answer, so that it includes
-        whoever that found (the tracker drops someone new not seen again in the next
-        frame); several people go a frame at a time, their crops side by side."""
+    def _beside(self, frame: np.ndarray) -> bool:
+        """Whether ``frame`` may start before the frame before it is finished: while one
+        person at most is followed (several go a frame at a time, their crops side by side)
+        and ``frame`` is searched whole or cropped around that one person."""
         if len(self.boxes) > 1:
             return False
         plan = None if self._searching() else self._crop_plan(frame)
-        return plan is None or (len(plan) == 1 and pending.plan is not None)
+        return plan is None or len(plan) == 1
 
     def _searching(self) -> bool:
         """Whether the next frame started is searched whole: no crops, someone lost, nobody
@@ -573,20 +573,26 @@ class PeopleFinder:
         """One (window (4,), network input size) per tracked person, or None for the whole
         frame: crops when a crop at ``crop_size`` magnifies every person (small people are
         found better so) or when the crops cost the network less than the whole frame."""
-        from hotcli.pose2d.crops import crop_input_size, crop_window
         from hotcli.pose2d.posenet import input_size
+
+        h, w = frame.shape[:2]
+        whole = self.search.search_size(w, h)
+        plan = self._windows(frame, self.boxes)
+        small = all(self.search.crop_size / max(x1 - x0, y1 - y0, 1) >= whole / max(w, h)
+                    for (x0, y0, x1, y1), _ in plan)  # fmt: skip
+        cost = sum(np.prod(input_size(x1 - x0, y1 - y0, size)) for (x0, y0, x1, y1), size in plan)
+        return plan if small or cost < np.prod(input_size(w, h, whole)) else None
+
+    def _windows(self, frame: np.ndarray, boxes: list[np.ndarray]) -> list[tuple[np.ndarray, int]]:
+        """(window (4,), network input size) of the crop around each of ``boxes`` (4,)."""
+        from hotcli.pose2d.crops import crop_input_size, crop_window
 
         h, w = frame.shape[:2]
         s = self.search
         whole = s.search_size(w, h)
-        windows = [crop_window(box, w, h, s.margin) for box in self.boxes]
-        plan = [(window, crop_input_size(box, window, w, h, whole, s.crop_size, s.max_person))
-                for box, window in zip(self.boxes, windows, strict=True)]  # fmt: skip
-        whole_scale = whole / max(w, h)
-        small = all(s.crop_size / max(x1 - x0, y1 - y0, 1) >= whole_scale
-                    for x0, y0, x1, y1 in windows)  # fmt: skip
-        cost = sum(np.prod(input_size(x1 - x0, y1 - y0, size)) for (x0, y0, x1, y1), size in plan)
-        return plan if small or cost < np.prod(input_size(w, h, whole)) else None
+        windows = [crop_window(box, w, h, s.margin) for box in boxes]
+        return [(window, crop_input_size(box, window, w, h, whole, s.crop_size, s.max_person))
+                for box, window in zip(boxes, windows, strict=True)]  # fmt: skip
 
     def _whole(self, look: _Look):
         from hotcli.pose2d.crops import dedupe, tile_windows
@@ -630,8 +636,16 @@ class PeopleFinder:
         from hotcli.pose2d.crops import best_match, dedupe
         from hotcli.pose2d.posenet import Detections
 
+        boxes, plan, work = look.boxes, look.plan, look.work
+        followed = np.array(boxes, float).reshape(-1, 4)
+        missed = [box for box in self.boxes if best_match(followed, box) is None]
+        if missed:  # found by the frame before after this one was started: cropped now
+            extra = self._windows(look.frame, missed)
+            boxes, plan = boxes + missed, plan + extra
+            work = work + [_submit(self.net, look.frame[y0:y1, x0:x1], size, len(extra) > 1)
+                           for (x0, y0, x1, y1), size in extra]  # fmt: skip
         parts = []
-        for box, ((x0, y0, _, _), _), result in zip(look.boxes, look.plan, look.work, strict=True):
+        for box, ((x0, y0, _, _), _), result in zip(boxes, plan, work, strict=True):
             found = result().shifted(x0, y0)
             i = best_match(found.boxes, box)
             if i is None:
