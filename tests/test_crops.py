@@ -360,6 +360,7 @@ def test_with_two_frames_in_flight_someone_new_is_followed_from_the_frame_after_
     newcomer = (900, 60, 1200, 660)
     frames = [frame_with([(100, 60, 400, 660)] + ([newcomer] if n >= 5 else [])) for n in range(20)]
     found = list(finder.run(frames))
-    # the search at frame 12 finds them; the crops of frame 13 waited for it, so the new
-    # track is confirmed there and followed on (not dropped until the next search)
+    # the search at frame 12 finds them; frame 13, started before that search was finished,
+    # crops them too once it is, so the new track is confirmed there (not dropped until the
+    # next search)
     assert [len(people) for people in found[12:]] == [1] + [2] * 7
