@@ -131,7 +131,7 @@ class Pose2DOptions:
         large people already followed (both ``detect_every`` when given)."""
         if self.detect_every is not None:
             return self.detect_every, self.detect_every
-        fps = fps if fps and math.isfinite(fps) and fps > 0 else 25.0
+        fps = frame_rate(fps)
         return max(1, round(SEARCH_SECONDS * fps)), max(1, round(QUIET_SEARCH_SECONDS * fps))
 
     def search_size(self, width: int, height: int) -> int:
@@ -144,6 +144,11 @@ class Pose2DOptions:
         """The whole frame at ``imgsz`` on every frame, enlarged as Ultralytics does: what
         speed changes are measured against."""
         return cls(imgsz=imgsz, detect_every=1, crop_size=0, tiles="off", enlarge=True)
+
+
+def frame_rate(fps: float | None) -> float:
+    """``fps``, or 25 frames/s where a video does not say (None, 0 or not finite)."""
+    return fps if fps and math.isfinite(fps) and fps > 0 else 25.0
 
 
 @dataclass(frozen=True)

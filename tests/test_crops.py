@@ -13,6 +13,7 @@ from hotcli.pose2d.crops import (
     dedupe,
     iou,
     tile_windows,
+    unmatched,
 )
 from hotcli.pose2d.posenet import Detections, input_size
 
@@ -76,6 +77,13 @@ def test_the_crop_keeps_the_detection_of_its_own_person():
     assert best_match(boxes, expected) == 1
     assert best_match(boxes[2:], expected) is None
     assert best_match(np.zeros((0, 4)), expected) is None
+
+
+def test_unmatched_boxes_are_those_that_overlap_no_box_of_the_other_list():
+    a, b = np.array([0, 0, 10, 20.0]), np.array([100, 0, 110, 20.0])
+    moved = np.array([2, 0, 12, 20.0])  # the same person a little later
+    assert [list(x) for x in unmatched([a, b], [moved])] == [list(b)]
+    assert unmatched([a, b], []) == [a, b] and unmatched([], [a]) == []
 
 
 def test_iou_of_a_box_with_itself_is_one_and_with_a_disjoint_one_zero():

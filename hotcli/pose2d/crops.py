@@ -13,7 +13,8 @@ Pure geometry on pixel boxes (``xyxy``, floats), used by :mod:`hotcli.pose2d.tra
   their height (README "Speed").
 - :func:`dedupe`: what the windows found, merged: one person seen in two overlapping
   windows (or half of them cut by a tile's edge) is kept once, from the best-scoring one.
-- :func:`best_match`: the detection in a crop that is the person the crop was made for.
+- :func:`best_match`: the detection in a crop that is the person the crop was made for;
+  :func:`unmatched`: the boxes that are nobody in another list.
 """
 
 from __future__ import annotations
@@ -132,3 +133,9 @@ def best_match(boxes: np.ndarray, expected: np.ndarray, min_iou: float = 0.3) ->
     overlaps = iou(boxes, expected[None])[:, 0]
     best = int(np.argmax(overlaps))
     return best if overlaps[best] >= min_iou else None
+
+
+def unmatched(boxes: list[np.ndarray] | np.ndarray, among: list[np.ndarray]) -> list[np.ndarray]:
+    """The ``boxes`` (4,) that :func:`best_match` pairs with none of ``among`` (boxes (4,))."""
+    others = np.array(among, float).reshape(-1, 4)
+    return [box for box in boxes if best_match(others, box) is None]

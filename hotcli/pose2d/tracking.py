@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import math
 import os
 import socket
 import sys
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hotcli.errors import HotPoseError, first_line
-from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions
+from hotcli.options import DEFAULT_POSE_MODEL, Pose2DOptions, frame_rate
 from hotcli.pose2d.bytetrack import HIGH as SURE_SCORE
 from hotcli.pose2d.layouts import to_h36m
 
@@ -483,14 +482,13 @@ class PeopleFinder:
         self.small = False  # the last whole-frame search found small people (or nobody)
         self.calm = False  # it found only large people already followed
         self.lost = True
-        rate = fps if fps and math.isfinite(fps) and fps > 0 else 25.0
-        self.pipelined = getattr(net, "streams", 1) > 1 and 2 / rate <= CROP_LAG_SECONDS
+        self.pipelined = getattr(net, "streams", 1) > 1 and 2 / frame_rate(fps) <= CROP_LAG_SECONDS
         self._pending: _Look | None = None
 
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """``{track id: (keypoints (17, 2) Human3.6M, scores (17,), box (4,))}`` for one frame,
         waited for (with nothing else in flight: frame by frame, or after :meth:`flush`)."""
-        return self._finish(self._start(frame, ahead=False))
+        return self._finish(self._start(frame, self._plan(frame), ahead=False))
 
     def run(self, frames: Iterable[np.ndarray]) -> Iterator[dict[int, tuple]]:
         """What :meth:`__call__` gives, for each of ``frames`` in turn (:meth:`push`)."""
@@ -503,11 +501,11 @@ class PeopleFinder:
         and one person at most is followed, ``frame`` is left in flight (the network works
         on it while the frame before is read and tracked, :meth:`_beside`); otherwise it
         is finished at once."""
-        done = []
-        if self._pending is not None and not self._beside(frame):
-            done = self.flush()
+        done, plan = [], self._plan(frame)
+        if self._pending is not None and not self._beside(plan):
+            done, plan = self.flush(), self._plan(frame)  # placed on the frame just finished
         ahead = self.pipelined and len(self.boxes) <= 1
-        look = self._start(frame, ahead)
+        look = self._start(frame, plan, ahead)
         if not ahead:
             return done + [self._finish(look)]
         done += self.flush()
@@ -519,13 +517,12 @@ class PeopleFinder:
         look, self._pending = self._pending, None
         return [] if look is None else [self._finish(look)]
 
-    def _start(self, frame: np.ndarray, ahead: bool) -> _Look:
-        """Start the network on ``frame``: the whole frame, or crops around the people
-        followed as the frames finished so far left them. ``ahead``: another frame will be
-        in flight beside it, so it runs on its share of the threads."""
+    def _start(self, frame: np.ndarray, plan: list[tuple[np.ndarray, int]] | None,
+               ahead: bool) -> _Look:  # fmt: skip
+        """Start the network on ``frame`` where ``plan`` (:meth:`_plan`) says. ``ahead``:
+        another frame will be in flight beside it, so it runs on its share of the threads."""
         s = self.search
         periodic = self.n >= self.next_search
-        plan = None if self._searching() else self._crop_plan(frame)
         if periodic:  # the longer wait is set when this search's answer says it is calm
             self.next_search = self.n + self.busy
         if plan is None:
@@ -554,20 +551,19 @@ class PeopleFinder:
         self.boxes = self.tracker.followed_boxes
         return out
 
-    def _beside(self, frame: np.ndarray) -> bool:
-        """Whether ``frame`` may start before the frame before it is finished: while one
-        person at most is followed (several go a frame at a time, their crops side by side)
-        and ``frame`` is searched whole or cropped around that one person."""
-        if len(self.boxes) > 1:
-            return False
-        plan = None if self._searching() else self._crop_plan(frame)
-        return plan is None or len(plan) == 1
+    def _beside(self, plan: list[tuple[np.ndarray, int]] | None) -> bool:
+        """Whether a frame to be looked at by ``plan`` may start before the frame before it
+        is finished: while one person at most is followed (several go a frame at a time,
+        their crops side by side), when it is searched whole or cropped around that one."""
+        return len(self.boxes) <= 1 and (plan is None or len(plan) == 1)
 
-    def _searching(self) -> bool:
-        """Whether the next frame started is searched whole: no crops, someone lost, nobody
-        followed, or the search schedule says so."""
+    def _plan(self, frame: np.ndarray) -> list[tuple[np.ndarray, int]] | None:
+        """Where to look in the next frame started, from the frames finished so far: None
+        for the whole frame (no crops, someone lost, nobody followed, or the search
+        schedule says so), else :meth:`_crop_plan`."""
         s = self.search
-        return s.crop_size == 0 or self.lost or self.n >= self.next_search or not self.boxes
+        search = s.crop_size == 0 or self.lost or self.n >= self.next_search or not self.boxes
+        return None if search else self._crop_plan(frame)
 
     def _crop_plan(self, frame: np.ndarray) -> list[tuple[np.ndarray, int]] | None:
         """One (window (4,), network input size) per tracked person, or None for the whole
@@ -620,11 +616,9 @@ class PeopleFinder:
     def _newcomer(self, dets, boxes: list[np.ndarray]) -> bool:
         """Someone found with some confidence whom nobody followed (``boxes``, the people
         followed when the frame was started)."""
-        from hotcli.pose2d.crops import best_match
+        from hotcli.pose2d.crops import unmatched
 
-        followed = np.array(boxes, float).reshape(-1, 4)
-        sure = dets.boxes[dets.scores >= SURE_SCORE]
-        return any(best_match(followed, box) is None for box in sure)
+        return bool(unmatched(dets.boxes[dets.scores >= SURE_SCORE], boxes))
 
     def _small(self, dets, height: int) -> bool:
         """Nobody found with some confidence, or someone under ``small`` of the frame height."""
@@ -633,12 +627,11 @@ class PeopleFinder:
         return not len(heights) or bool((heights < self.search.small * height).any())
 
     def _crops(self, look: _Look):
-        from hotcli.pose2d.crops import best_match, dedupe
+        from hotcli.pose2d.crops import best_match, dedupe, unmatched
         from hotcli.pose2d.posenet import Detections
 
         boxes, plan, work = look.boxes, look.plan, look.work
-        followed = np.array(boxes, float).reshape(-1, 4)
-        missed = [box for box in self.boxes if best_match(followed, box) is None]
+        missed = unmatched(self.boxes, boxes)
         if missed:  # found by the frame before after this one was started: cropped now
             extra = self._windows(look.frame, missed)
             boxes, plan = boxes + missed, plan + extra
@@ -658,7 +651,7 @@ class PeopleFinder:
 
 @dataclass
 class _Look:
-    """One frame the network is working on (:meth:`PeopleFinder.start`): where it looks
+    """One frame the network is working on (:meth:`PeopleFinder._start`): where it looks
     (``plan``: (window, input size) per crop, None for the whole frame), the boxes of the
     people followed then, and each look's answer to call for."""
 
