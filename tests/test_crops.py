@@ -304,21 +304,37 @@ def walking(n: int) -> np.ndarray:
     return frame_with([(400 + 4 * n, 60, 700 + 4 * n, 660)])
 
 
-def test_at_25_fps_a_frame_is_started_before_the_one_before_it_is_finished():
+@pytest.mark.parametrize(
+    ("streams", "fps", "depth"),
+    [(1, 25.0, 1), (2, 10.0, 1), (2, 16.0, 1), (2, 20.0, 2), (2, 25.0, 3), (2, None, 3),
+     (2, 60.0, 3), (4, 60.0, 5)],
+)  # fmt: skip
+def test_frames_in_flight_are_one_more_than_the_streams_within_the_crop_lag(streams, fps, depth):
+    from hotcli.pose2d.tracking import CROP_LAG_SECONDS, frames_in_flight
+
+    assert frames_in_flight(streams, fps) == depth
+    assert depth == 1 or depth / (fps or 25.0) <= CROP_LAG_SECONDS
+
+
+def test_at_25_fps_two_frames_are_started_before_the_one_before_them_is_finished():
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = SideBySide()
     finder = PeopleFinder(net, Pose2DOptions(), fps=25.0)
-    assert finder.pipelined
+    assert finder.depth == 3
     assert finder.push(walking(0)) == []  # in flight
-    assert len(finder.push(walking(1))) == 1  # frame 0, finished once frame 1 was started
-    assert net.log == ["start", "start", "read"]
-    people = [finder.push(walking(n)) for n in range(2, 30)] + [finder.flush()]
+    # nobody followed yet: frame 0 is finished once frame 1 is started beside it
+    assert len(finder.push(walking(1))) == 1
+    assert finder.push(walking(2)) == []  # the dancer is followed: three in flight
+    assert len(finder.push(walking(3))) == 1  # frame 1, finished once frame 3 was started
+    assert net.log == ["start", "start", "read", "start", "start", "read"]
+    people = [finder.push(walking(n)) for n in range(4, 30)]
     assert all(len(done) == 1 and len(done[0]) == 1 for done in people)
+    assert [len(people) for people in finder.flush()] == [1, 1]  # frames 28 and 29
     assert finder.flush() == [] and net.background == len(net.calls) == 30
 
 
-def test_with_two_frames_in_flight_the_crops_follow_a_walking_person_and_searches_keep_time():
+def test_with_frames_in_flight_the_crops_follow_a_walking_person_and_searches_keep_time():
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = SideBySide()
@@ -328,18 +344,20 @@ def test_with_two_frames_in_flight_the_crops_follow_a_walking_person_and_searche
     boxes = np.array([next(iter(people.values()))[2] for people in found[1:]])
     assert np.allclose(boxes[:, 0], 400 + 4 * np.arange(1, 40))  # crops never cut them
     # frame 1 is started before frame 0 is finished, so with nobody followed yet it is a
-    # search too; then the schedule is the one of a frame at a time (half a second, then 1 s)
-    assert [i for i, shape in enumerate(net.calls) if shape == (720, 1280)] == [0, 1, 12, 37]
+    # search too, but not frame 2 (no more searches in flight than streams); then the
+    # schedule is the one of a frame at a time (half a second, then 1 s)
+    searches = [i for i, shape in enumerate(net.calls) if shape == (720, 1280)]
+    assert searches == [0, 1, 12, 37]
 
 
 @pytest.mark.parametrize(("fps", "streams"), [(10.0, 2), (25.0, 1)])
-def test_a_frame_at_a_time_below_20_fps_or_without_streams(fps, streams):
+def test_a_frame_at_a_time_at_10_fps_or_without_streams(fps, streams):
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = SideBySide()
     net.streams = streams
     finder = PeopleFinder(net, Pose2DOptions(), fps=fps)
-    assert not finder.pipelined
+    assert finder.depth == 1
     assert len(finder.push(walking(0))) == 1 and finder.flush() == []
     for n in range(1, 5):  # one person: a lone crop, on all the threads
         finder.push(walking(n))
@@ -360,7 +378,7 @@ def test_several_people_go_a_frame_at_a_time_their_crops_side_by_side(fps):
     assert net.log[-4:] == ["start", "start", "read", "read"]  # both started, then read
 
 
-def test_with_two_frames_in_flight_someone_new_is_followed_from_the_frame_after_the_search():
+def test_with_frames_in_flight_someone_new_is_followed_from_the_frame_after_the_search():
     from hotcli.pose2d.tracking import PeopleFinder
 
     net = SideBySide()
@@ -368,7 +386,7 @@ def test_with_two_frames_in_flight_someone_new_is_followed_from_the_frame_after_
     newcomer = (900, 60, 1200, 660)
     frames = [frame_with([(100, 60, 400, 660)] + ([newcomer] if n >= 5 else [])) for n in range(20)]
     found = list(finder.run(frames))
-    # the search at frame 12 finds them; frame 13, started before that search was finished,
-    # crops them too once it is, so the new track is confirmed there (not dropped until the
-    # next search)
+    # the search at frame 12 finds them; frames 13 and 14, started before that search was
+    # finished, crop them too once it is, so the new track is confirmed there (not dropped
+    # until the next search)
     assert [len(people) for people in found[12:]] == [1] + [2] * 7
