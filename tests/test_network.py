@@ -75,3 +75,18 @@ def test_a_complete_prebuilt_copy_is_used_before_the_cache(tiny, tmp_path, monke
     cached.rmdir()
     assert load_network(weights, "cpu", "auto").backend == "openvino"
     assert not cached.exists()  # loaded from the prebuilt copy, nothing exported
+
+
+def test_a_damaged_openvino_copy_is_one_line_at_the_first_call(tiny, tmp_path):
+    from hotcli.lifting.network import MODEL_XML
+
+    weights, model = tiny
+    load_network(weights, "cpu", "auto")  # exports into the cache
+    (folder,) = (tmp_path / "cache").glob("tiny-*_lifter_openvino")
+    (folder / MODEL_XML).write_text("<net>cut off")
+    net = load_network(weights, "cpu", "auto")  # compiles in the background
+    x = np.zeros((1, model.cfg.frames, 17, 2), np.float32)
+    for _ in range(2):  # the same line each call
+        with pytest.raises(HotPoseError, match="cannot load the lifter's OpenVINO copy .*"
+                                               "delete it to export again"):  # fmt: skip
+            net(x)
