@@ -62,8 +62,8 @@ def run_stages(
     """Every frame through every stage: ``({name: [per-frame dict]}, {name: seconds}, frames)``.
 
     Stages take turns ``chunk`` frames at a time, each as in a run
-    (:meth:`~hotcli.pose2d.tracking.PeopleFinder.push`): a pipelined stage's last frame of a
-    turn stays in flight through the other stages' turns.
+    (:meth:`~hotcli.pose2d.tracking.PeopleFinder.push`): the frames a stage has in flight
+    at the end of its turn stay in flight through the other stages' turns.
     """
     from itertools import islice
 

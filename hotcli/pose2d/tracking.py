@@ -49,8 +49,9 @@ if TYPE_CHECKING:
 #: (:func:`frames_in_flight`) a crop is placed where the frame n back left the person: three
 #: at 25 frames/s (0.12 s), two from 17 frames/s, one below (a frame at a time lags 0.1 s at
 #: 10 frames/s). Three in flight instead of two at 25 frames/s made whole runs of the example
-#: clip 6 % faster, and moved the dancer's keypoints by 0.26 % of height at the 95th
-#: percentile and less at the median (README "The 2D stage").
+#: clip 7 % faster; the dancer's keypoints moved from the reference by 0.14 % of height more
+#: at the 95th percentile (3.90 against 3.76 %) and less at the median (README "The 2D
+#: stage").
 CROP_LAG_SECONDS = 0.12
 #: Environment variable naming a weights file to use instead of the default one.
 POSE_MODEL_ENV = "HOT_POSE_POSE_MODEL"
