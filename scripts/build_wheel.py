@@ -2,7 +2,7 @@
 
 A CPU run uses OpenVINO copies of the pose model and the lifter. Without them in the package
 the first run after installing makes them (torch, Ultralytics and the two conversions: about
-4.5 s of model loading on the 2-core CPU); with them it only compiles them (0.6-1.0 s)::
+4.1 s of model loading on the 2-core CPU); with them it only compiles them (0.3-0.7 s)::
 
     python scripts/build_wheel.py            # -> dist/hot_pose-<version>-py3-none-any.whl
     python scripts/build_wheel.py -w DIR

@@ -497,9 +497,9 @@ class PeopleFinder:
         self.next_search = 0  # the frame of the next periodic whole-frame search
         self.boxes: list[np.ndarray] = []  # boxes (4,) of the people followed, last frame
         self.small = False  # the last whole-frame search found small people (or nobody)
-        self.calm = False  # it found only large people already followed
         self.lost = True
-        self.depth = frames_in_flight(getattr(net, "streams", 1), fps)
+        self.streams = getattr(net, "streams", 1)  # images the network runs side by side
+        self.depth = frames_in_flight(self.streams, fps)
         self._pending: deque[_Look] = deque()  # started, not finished, oldest first
 
     def __call__(self, frame: np.ndarray) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -535,7 +535,7 @@ class PeopleFinder:
         """Frames kept in flight now: :attr:`depth` while someone is followed. With nobody
         followed, no more than run side by side: a frame queued behind those would be
         searched whole, blind to whoever they find, instead of cropped around them."""
-        return self.depth if self.boxes else min(self.depth, getattr(self.net, "streams", 1))
+        return self.depth if self.boxes else min(self.depth, self.streams)
 
     def flush(self) -> list[dict[int, tuple]]:
         """The frames still in flight, finished in order (at most :attr:`depth` − 1)."""
@@ -635,8 +635,8 @@ class PeopleFinder:
         if s.tiles == "auto":  # decided again at every whole-frame search
             self.small = small
         self.lost = False
-        self.calm = not small and not self._newcomer(dets, look.boxes)
-        if look.periodic and self.calm:
+        calm = not small and not self._newcomer(dets, look.boxes)  # only large, known people
+        if look.periodic and calm:
             self.next_search = look.n + self.quiet
         return dets
 
